@@ -1,0 +1,30 @@
+import numpy as np
+import pytest
+
+from envs import GraspWorld, WorldConfig
+
+
+@pytest.fixture(scope="module")
+def assets_world():
+    world = GraspWorld(WorldConfig(object_set="assets", split="all"))
+    yield world
+    world.close()
+
+
+# A centred grasp at a sensible angle for each object of ours, in the object's own frame:
+# (dx, dy) from the link origin in metres, and the closing angle relative to the object's yaw.
+SENSIBLE_GRASPS = {
+    "box": (0.0, 0.0, 0.0),          # across the 5 cm side
+    "can": (0.0, 0.0, 0.0),
+    "bottle": (0.0, 0.0, 0.0),
+    "mug": (0.0, 0.0, np.pi / 2),    # across the body, away from the handle
+    "t_shape": (0.0, -0.015, 0.0),   # across the 3 cm stem
+}
+
+
+def sensible_grasp(world, name):
+    """World (x, y, theta) of the sensible grasp of the object now on the tray."""
+    dx, dy, angle = SENSIBLE_GRASPS[name]
+    origin, yaw = world.object_frame()
+    c, s = np.cos(yaw), np.sin(yaw)
+    return origin[0] + c * dx - s * dy, origin[1] + s * dx + c * dy, yaw + angle
