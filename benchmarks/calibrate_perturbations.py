@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--attempts", type=int, default=300)
     parser.add_argument("--magnitudes", type=float, nargs="+",
                         default=list(PerturbationSet().magnitudes_n))
-    parser.add_argument("--offset-m", type=float, default=0.015)
+    parser.add_argument("--offset-m", type=float, default=0.025)
     parser.add_argument("--seed", type=int, default=10_000)
     args = parser.parse_args()
     start = time.perf_counter()
