@@ -328,7 +328,10 @@ def report(results: dict) -> None:
     """
     cfg, world, limit = results["config"], results["world_loop"], results["limit"]
     print(f"\nadvgrasp simulator benchmark: image {cfg['image_size']} px, {cfg['attempts']} "
-          f"attempts per run, {cfg['cores']} cores, seed {cfg['seed']}")
+          f"attempts per run, {cfg['cores']} cores, seed {cfg['seed']}, load average before "
+          f"{cfg['load_average_1min_before']:.2f}")
+    if cfg["load_average_1min_before"] > 0.5:
+        print("WARNING: the machine was busy before the run; figures may be low")
     print("world loop = world.reset(seed), observe() (RGB-D, one render), geometric grasp from "
           "its depth,\n  grasp, adversary act, perturb; one process, one world\n")
     print(f"{'run':<44}{'att/s':>8}{'ms/att':>8}{'lift':>9}{'drop|lift':>11}")
@@ -398,6 +401,7 @@ def main() -> None:
     if min(args.attempts, args.workers, args.limit_scenes) < 1:
         parser.error("--attempts, --workers and --limit-scenes must be at least 1")
 
+    load_before = os.getloadavg()[0]
     wall = time.perf_counter()
     world = make_world(args.image_size)
     try:
@@ -416,6 +420,7 @@ def main() -> None:
         "config": {"image_size": args.image_size, "default_image_size": default_size,
                    "attempts": args.attempts, "workers": args.workers, "seed": args.seed,
                    "warmup": args.warmup, "cores": os.cpu_count(),
+                   "load_average_1min_before": load_before,
                    "world_loop": "reset, observe (rgbd), geometric grasp, grasp, adversary, "
                                  "perturb"},
         "world_loop": loops,

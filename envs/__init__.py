@@ -9,8 +9,14 @@ from gymnasium.envs.registration import register, registry
 from envs.adversary import Adversary, NoAdversary, OracleAdversary, RandomAdversary
 from envs.baseline import geometric_grasp
 from envs.camera import TopDownCamera
-from envs.errors import (AdvGraspError, ConfigError, InvalidActionError, ObjectLoadError,
-                         ObjectSetError, WorldStateError)
+from envs.errors import (
+    AdvGraspError,
+    ConfigError,
+    InvalidActionError,
+    ObjectLoadError,
+    ObjectSetError,
+    WorldStateError,
+)
 from envs.grasp_env import ANGLE_BINS, AdversarialGraspEnv, GraspEnv
 from envs.objects import ObjectSet, object_set
 from envs.perturbation import DIRECTIONS, Perturbation, PerturbationSet
@@ -18,7 +24,8 @@ from envs.world import GraspOutcome, GraspWorld, PerturbOutcome, WorldConfig
 
 ENV_IDS = ("advgrasp/Grasp-v0", "advgrasp/AdversarialGrasp-v0")
 
-for _id, _entry in zip(ENV_IDS, ("envs.grasp_env:GraspEnv", "envs.grasp_env:AdversarialGraspEnv")):
+for _id, _entry in zip(ENV_IDS, ("envs.grasp_env:GraspEnv", "envs.grasp_env:AdversarialGraspEnv"),
+                      strict=True):
     if _id not in registry:
         register(id=_id, entry_point=_entry, max_episode_steps=1)
 

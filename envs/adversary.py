@@ -75,7 +75,8 @@ class OracleAdversary:
         try:
             for push in self.choices:
                 outcome = world.perturb(push)
-                trials.append((push, outcome.dropped, float(np.linalg.norm(outcome.displacement_m))))
+                moved = float(np.linalg.norm(outcome.displacement_m))
+                trials.append((push, outcome.dropped, moved))
                 world.sim.restore_state(state)
                 world.holding = True
         finally:

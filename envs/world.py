@@ -23,7 +23,7 @@ import numpy as np
 
 from envs.camera import TopDownCamera
 from envs.errors import ConfigError, InvalidActionError, WorldStateError
-from envs.hand import FINGER_TRAVEL_M, HandPose, PandaHand
+from envs.hand import HandPose, PandaHand
 from envs.objects import ObjectModel, ObjectSet, object_set, read_object_urdf
 from envs.perturbation import Perturbation, PerturbationSet
 from envs.sim import Sim
