@@ -330,7 +330,7 @@ def report(results: dict) -> None:
     print(f"\nadvgrasp simulator benchmark: image {cfg['image_size']} px, {cfg['attempts']} "
           f"attempts per run, {cfg['cores']} cores, seed {cfg['seed']}, load average before "
           f"{cfg['load_average_1min_before']:.2f}")
-    if cfg["load_average_1min_before"] > 0.5:
+    if cfg["load_average_1min_before"] > 0.8:
         print("WARNING: the machine was busy before the run; figures may be low")
     print("world loop = world.reset(seed), observe() (RGB-D, one render), geometric grasp from "
           "its depth,\n  grasp, adversary act, perturb; one process, one world\n")
