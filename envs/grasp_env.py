@@ -14,6 +14,8 @@ from envs.world import GraspWorld, WorldConfig
 
 ANGLE_BINS = 18
 """The angle bins of the discrete action: theta_k = k * pi / 18, k = 0..17."""
+NO_PUSH = {"direction": "none", "magnitude_n": 0.0, "duration_s": 0.0}
+"""`info["perturbation"]` when the adversary did not act (nothing lifted, or it declined)."""
 
 
 class AdversarialGraspEnv(gym.Env):
@@ -46,8 +48,9 @@ class AdversarialGraspEnv(gym.Env):
     returned by `step` is the image the action was chosen from.
 
     ## Info
-    `R_R`, `R_H`, `is_success` (lifted and kept), `failure` (None, 'missed', 'slipped',
-    'pushed_out'), `perturbation` (dict or None), `object`, `grasp` (x, y, z in metres,
+    `R_R`, `R_H`, `is_success` (lifted and kept), `failure` ('', 'missed', 'slipped',
+    'pushed_out'), `perturbation` (direction, magnitude_n, duration_s; direction 'none' when
+    no push was made), `object`, `grasp` (x, y, z in metres,
     theta in radians), `action_clipped`, and `sanity` (`finite`, `max_penetration_m`,
     `penetration_ok`, `finger_asymmetry_m`).
 
@@ -143,11 +146,12 @@ class AdversarialGraspEnv(gym.Env):
             if push is not None:
                 r_h = float(self.world.perturb(push).dropped)
         reward = r_r - self.alpha * r_h
-        failure = grasp.reason if not grasp.lifted else ("pushed_out" if r_h else None)
+        failure = grasp.reason if not grasp.lifted else ("pushed_out" if r_h else "")
         position = self.world.object_position
         info = {
             "R_R": r_r, "R_H": r_h, "is_success": bool(r_r and not r_h), "failure": failure,
-            "perturbation": push.as_dict() if push is not None else None,
+            # Always the same keys and types, so vector envs can stack infos across steps.
+            "perturbation": push.as_dict() if push is not None else dict(NO_PUSH),
             "object": grasp.object_name,
             "grasp": {"x": grasp.pose.x, "y": grasp.pose.y, "z": grasp.pose.z,
                       "theta": grasp.pose.theta},

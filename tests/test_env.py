@@ -57,7 +57,7 @@ def test_info_and_reward_follow_the_paper():
         assert terminated and not truncated
         assert reward == pytest.approx(info["R_R"] - 0.5 * info["R_H"])
         assert info["is_success"] == (info["R_R"] == 1 and info["R_H"] == 0)
-        assert (info["perturbation"] is None) == (info["R_R"] == 0)
+        assert (info["perturbation"]["direction"] == "none") == (info["R_R"] == 0)
         assert info["sanity"]["finite"]
         if not info["R_H"]:
             # Known limit: an object knocked out falls 15 cm and its impact can sink it 3-5 mm
@@ -162,4 +162,22 @@ def test_gymnasium_async_vector_env():
     assert obs.shape == (2, 64, 64, 3)
     _, rewards, terminated, _, _ = vec.step(np.array([100, 2000]))
     assert terminated.all() and rewards.shape == (2,)
+    vec.close()
+
+
+def test_vector_env_stacks_infos_with_and_without_pushes():
+    # Infos of lifted and missed attempts must stack: one env lifts, the other misses.
+    vec = gymnasium.vector.SyncVectorEnv(
+        [lambda: AdversarialGraspEnv(object_set="assets", split="all", grid=16)
+         for _ in range(2)])
+    vec.reset(seed=[0, 1])
+    kinds = set()
+    for _ in range(6):
+        world = vec.envs[0].world
+        x, y, theta = envs.geometric_grasp(world.render_top_down()[1], world.camera)
+        _, _, terminated, _, info = vec.step(
+            np.array([_nearest_discrete(vec.envs[0], x, y, theta), 0]))
+        kinds.update(info["perturbation"]["direction"].tolist())
+        vec.reset()
+    assert "none" in kinds and len(kinds) > 1
     vec.close()
