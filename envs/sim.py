@@ -155,6 +155,11 @@ class Sim:
         points = self.client.getContactPoints(a, b)
         return min((c[8] for c in points), default=0.0)
 
+    def distance(self, a: int, b: int, max_distance: float) -> float:
+        """Exact gap in metres between the shapes of two bodies, capped at `max_distance`."""
+        points = self.client.getClosestPoints(a, b, max_distance)
+        return min((c[8] for c in points), default=max_distance)
+
     def save_state(self) -> int:
         return self.client.saveState()
 

@@ -382,8 +382,8 @@ class GraspWorld:
         return bool(left and right and self._object_height() >= self.config.min_lift_height_m)
 
     def _object_height(self) -> float:
-        lo, _ = self.sim.aabb(self.object_body)
-        return float(lo[2])
+        """Gap between the object and the tray in metres (exact, unlike a tilted AABB)."""
+        return float(self.sim.distance(self.object_body, self.tray, 0.5))
 
     def _steps(self, seconds: float) -> int:
         return max(1, int(round(seconds / self.config.timestep_s)))
