@@ -65,6 +65,9 @@ class WorldConfig:
     hold_s: float = 0.1
     min_lift_height_m: float = 0.05
     """The object's lowest point must be at least this high for a lift to count."""
+    tray_contact_stiffness: float = 3e6
+    """Contact stiffness of the tray in N/m (0: PyBullet's rigid contacts)."""
+    tray_contact_damping: float = 7e3
     finger_force_n: float = 20.0
     finger_friction: float = 1.0
     perturbations: PerturbationSet = field(default_factory=PerturbationSet)
@@ -186,8 +189,10 @@ class GraspWorld:
             self.sim.box([hx, hy, 0.02], [sx * 0.24, sy * 0.24, 0.02], TRAY_RGBA)
         # A stiff, damped contact model for the tray keeps squeezed objects from sinking in
         # (worst case measured 0.8 mm, against 3.5 mm with the default rigid contacts).
-        self.sim.set_dynamics(self.tray, lateralFriction=0.8, contactStiffness=3e6,
-                              contactDamping=7e3)
+        self.sim.set_dynamics(self.tray, lateralFriction=0.8)
+        if self.config.tray_contact_stiffness > 0:
+            self.sim.set_dynamics(self.tray, contactStiffness=self.config.tray_contact_stiffness,
+                                  contactDamping=self.config.tray_contact_damping)
         self.hand = PandaHand(self.sim, finger_force_n=self.config.finger_force_n,
                               finger_friction=self.config.finger_friction)
 
