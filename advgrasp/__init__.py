@@ -1,0 +1,1 @@
+"""Learning and people: grasp policy, adversarial trainer, evaluation, CLI."""

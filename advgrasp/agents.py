@@ -1,0 +1,181 @@
+"""The grasping robot and the learned adversary: acting, and the losses that train them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from advgrasp.buffer import ReplayBuffer
+from advgrasp.policy import (ANGLES, AdversaryNet, GraspNet, augment, candidate_mask,
+                             pose_features, to_tensor)
+from envs.camera import TopDownCamera
+from envs.perturbation import Perturbation
+from gan_core.errors import CheckpointError
+
+POLICY_FORMAT = "advgrasp.grasp_policy"
+
+
+@dataclass
+class Grasp:
+    """A chosen grasp: cell of the grid, angle bin, world pose and predicted success."""
+
+    cell: int
+    angle: int
+    x: float
+    y: float
+    theta: float
+    predicted: float
+
+
+class GraspPolicy:
+    """The grasp network with what it needs to turn an RGB-D image into a world grasp.
+
+    Args:
+        image_size: side of the RGB-D observation in pixels.
+        workspace_side_m: side of the square workspace the image covers.
+        depth_range_m: the height the depth channel's 255 stands for.
+        width: channels of the network's first layer.
+        device: torch device.
+    """
+
+    def __init__(self, image_size: int = 64, workspace_side_m: float = 0.30,
+                 depth_range_m: float = 0.15, width: int = 32, device="cpu"):
+        self.image_size, self.grid = image_size, image_size // 4
+        self.workspace_side_m, self.depth_range_m, self.width = (workspace_side_m,
+                                                                 depth_range_m, width)
+        self.camera = TopDownCamera(side_m=workspace_side_m, size_px=image_size,
+                                    depth_range_m=depth_range_m)
+        self.device = torch.device(device)
+        self.net = GraspNet(4, width).to(self.device)
+
+    @torch.no_grad()
+    def scores(self, observation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Success probabilities (18, G, G) and the on-object candidate mask (G, G)."""
+        self.net.eval()
+        logits = self.net(to_tensor(observation, self.device))[0]
+        mask = candidate_mask(observation[:, :, 3], self.depth_range_m)
+        return torch.sigmoid(logits).cpu().numpy(), mask
+
+    def choose(self, observation: np.ndarray, rng: np.random.Generator | None = None,
+               top_k: int = 1, epsilon: float = 0.0) -> Grasp:
+        """Pick a grasp: with chance `epsilon` a random on-object one, else uniformly among
+        the `top_k` best-scored on-object (cell, angle) pairs."""
+        probs, mask = self.scores(observation)
+        flat = probs.transpose(1, 2, 0).reshape(-1, ANGLES)  # (cells, angles)
+        allowed = np.repeat(mask.reshape(-1), ANGLES)
+        scores = np.where(allowed, flat.reshape(-1), -np.inf)
+        candidates = np.flatnonzero(allowed)
+        if rng is not None and rng.random() < epsilon:
+            pick = int(rng.choice(candidates))
+        else:
+            k = max(1, min(top_k, candidates.size))
+            best = np.argpartition(-scores, k - 1)[:k]
+            pick = int(best[rng.integers(k)]) if rng is not None and k > 1 else \
+                int(np.argmax(scores))
+        return self._grasp(pick, float(flat.reshape(-1)[pick]))
+
+    def _grasp(self, pick: int, predicted: float) -> Grasp:
+        cell, angle = divmod(pick, ANGLES)
+        row, col = divmod(cell, self.grid)
+        x, y = self.camera.pixel_to_world((row + 0.5) * 4 - 0.5, (col + 0.5) * 4 - 0.5)
+        return Grasp(cell, angle, float(x), float(y), angle * np.pi / ANGLES, predicted)
+
+    def predict(self, observation: np.ndarray) -> tuple[float, float, float]:
+        """The best grasp (x, y, theta) in metres and radians for an (H, W, 4) RGB-D image."""
+        if observation.shape != (self.image_size, self.image_size, 4):
+            raise ValueError(f"observation shape {observation.shape} does not match the policy's "
+                             f"({self.image_size}, {self.image_size}, 4) RGB-D input")
+        grasp = self.choose(observation)
+        return grasp.x, grasp.y, grasp.theta
+
+    def loss(self, buffer: ReplayBuffer, batch_size: int, rng: np.random.Generator):
+        """Binary cross-entropy of the executed (cell, angle) logits against r = R_R - a R_H."""
+        batch = buffer.sample(batch_size, rng)
+        images, cells, angles = augment(batch["image"], batch["cell"], batch["angle"],
+                                        self.grid, rng)
+        self.net.train()
+        logits = self.net(to_tensor(images, self.device))  # (B, 18, G, G)
+        rows, cols = np.divmod(cells, self.grid)
+        index = torch.arange(len(cells))
+        chosen = logits[index, torch.from_numpy(angles).long(), torch.from_numpy(rows).long(),
+                        torch.from_numpy(cols).long()]
+        target = torch.from_numpy(batch["target"]).to(self.device)
+        loss = F.binary_cross_entropy_with_logits(chosen, target)
+        return loss, {"bce": loss.detach(), "target_mean": target.mean()}
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        torch.save({"format": POLICY_FORMAT, "version": 1, "image_size": self.image_size,
+                    "workspace_side_m": self.workspace_side_m,
+                    "depth_range_m": self.depth_range_m, "width": self.width,
+                    "state_dict": self.net.state_dict()}, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, device="cpu") -> GraspPolicy:
+        """Load a policy saved by `save` (a run folder's `policy.pt`)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / "policy.pt"
+        if not path.is_file():
+            raise CheckpointError(f"cannot read grasp policy {path}: file not found; pass a run "
+                                  "folder or its policy.pt")
+        try:
+            saved = torch.load(path, map_location=device, weights_only=True)
+        except Exception as err:
+            raise CheckpointError(f"cannot read grasp policy {path}: {err.__class__.__name__}; "
+                                  "the file is corrupt or not a policy") from None
+        if not isinstance(saved, dict) or saved.get("format") != POLICY_FORMAT:
+            raise CheckpointError(f"{path} is not an advgrasp grasp policy (no "
+                                  f"{POLICY_FORMAT!r} header)")
+        policy = cls(saved["image_size"], saved["workspace_side_m"], saved["depth_range_m"],
+                     saved["width"], device)
+        policy.net.load_state_dict(saved["state_dict"])
+        return policy
+
+
+class LearnedAdversary:
+    """An adversary network that pushes where it predicts a drop, with some exploration.
+
+    Follows the `envs.adversary` protocol: `reset(rng)` and `act(held_state)`.
+    """
+
+    def __init__(self, pushes: list[Perturbation], image_size: int = 32, epsilon: float = 0.0,
+                 device="cpu"):
+        self.pushes, self.epsilon, self.image_size = pushes, epsilon, image_size
+        self.device = torch.device(device)
+        self.net = AdversaryNet(len(pushes)).to(self.device)
+        self.rng = np.random.default_rng()
+        self.last_index: int | None = None
+
+    def reset(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+
+    @torch.no_grad()
+    def drop_probabilities(self, held_state: dict) -> np.ndarray:
+        self.net.eval()
+        pose = torch.from_numpy(pose_features(held_state["pose"].theta)).to(self.device)
+        logits = self.net(to_tensor(held_state["image"], self.device), pose)[0]
+        return torch.sigmoid(logits).cpu().numpy()
+
+    def act(self, held_state: dict) -> Perturbation:
+        if self.epsilon and self.rng.random() < self.epsilon:
+            self.last_index = int(self.rng.integers(len(self.pushes)))
+        else:
+            self.last_index = int(np.argmax(self.drop_probabilities(held_state)))
+        return self.pushes[self.last_index]
+
+    def loss(self, buffer: ReplayBuffer, batch_size: int, rng: np.random.Generator):
+        """Binary cross-entropy of the executed push's logit against R_H."""
+        batch = buffer.sample(batch_size, rng)
+        self.net.train()
+        pose = torch.from_numpy(pose_features(batch["theta"])).to(self.device)
+        logits = self.net(to_tensor(batch["image"], self.device), pose)
+        chosen = logits[torch.arange(len(logits)), torch.from_numpy(batch["push"]).long()]
+        target = torch.from_numpy(batch["dropped"]).to(self.device)
+        loss = F.binary_cross_entropy_with_logits(chosen, target)
+        return loss, {"bce": loss.detach(), "drop_rate": target.mean()}

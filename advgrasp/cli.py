@@ -1,0 +1,182 @@
+"""`advgrasp`: train, evaluate and run the demo from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from envs.errors import AdvGraspError
+
+log = logging.getLogger("advgrasp")
+
+
+def _load_learned_adversary(run_dir: Path):
+    import torch
+
+    from advgrasp.agents import LearnedAdversary
+    from envs.perturbation import PerturbationSet
+
+    path = run_dir / "adversary.pt"
+    config = json.loads((run_dir / "run.json").read_text())["config"]
+    if config["adversary"] != "learned" or not path.exists():
+        return None
+    adversary = LearnedAdversary(PerturbationSet().all)
+    adversary.net.load_state_dict(torch.load(path, weights_only=True))
+    return adversary
+
+
+def evaluate_runs(runs: dict[str, Path], out_dir: Path, scenes: int, title: str,
+                  notes: list[str] | None = None) -> tuple[Path, dict]:
+    """Evaluate the policies of `runs` and the baselines on the same held-out scenes."""
+    from advgrasp.agents import GraspPolicy
+    from advgrasp.evaluate import BASELINES, evaluate, policy_chooser
+    from advgrasp.report import write_report
+
+    from advgrasp.baselines import MODEL, sb3_chooser
+
+    choosers = {label: sb3_chooser(run) if (Path(run) / MODEL).exists()
+                else policy_chooser(GraspPolicy.load(run)) for label, run in runs.items()}
+    choosers.update(BASELINES)
+    learned = next((a for a in (_load_learned_adversary(r) for r in runs.values()) if a), None)
+    evaluation = evaluate(choosers, scenes=scenes, learned=learned)
+    report = write_report(out_dir, evaluation, runs, title=title, notes=notes)
+    return report, evaluation
+
+
+def cmd_train(args) -> int:
+    from advgrasp.config import config_from_args
+
+    config = config_from_args(args, args.preset)
+    run_dir = Path(args.run_dir or f"runs/{args.algo}-{config.adversary}-{config.seed}")
+    if args.algo != "grasp":
+        from advgrasp.baselines import train_sb3
+        return train_sb3(args.algo, config, run_dir)
+    from advgrasp.train import GraspTrainer
+
+    trainer = GraspTrainer(config, run_dir)
+    start = time.perf_counter()
+    try:
+        trainer.run()
+    finally:
+        trainer.close()
+    print(f"trained {config.attempts} attempts in {time.perf_counter() - start:.0f} s "
+          f"-> {run_dir / 'policy.pt'}")
+    if config.eval_scenes:
+        report, _ = evaluate_runs({"trained policy": run_dir}, run_dir, config.eval_scenes,
+                                  f"advgrasp run {run_dir.name}")
+        print(f"report: {report}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    run_dir = Path(args.run)
+    report, _ = evaluate_runs({"trained policy": run_dir}, run_dir, args.scenes,
+                              f"advgrasp run {run_dir.name}")
+    print(f"report: {report}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Adversarial and self-supervised training with the same budget, then one report."""
+    from dataclasses import replace
+
+    from advgrasp.config import config_from_args
+    from advgrasp.train import GraspTrainer
+
+    base = config_from_args(args, args.preset)
+    out = Path(args.run_dir)
+    runs = {"adversarial (learned adversary)": out / "adversarial",
+            "self-supervised (same budget)": out / "self_supervised"}
+    configs = [base, replace(base, adversary="none")]
+    start = time.perf_counter()
+    for (label, run_dir), config in zip(runs.items(), configs, strict=True):
+        print(f"training {label}: {config.attempts} attempts -> {run_dir}")
+        trainer = GraspTrainer(config, run_dir)
+        try:
+            trainer.run()
+        finally:
+            trainer.close()
+    trained = time.perf_counter() - start
+    print(f"training done in {trained:.0f} s; evaluating on held-out objects ...")
+    report, evaluation = evaluate_runs(runs, out, base.eval_scenes, "advgrasp demo")
+    summary = demo_summary(evaluation)
+    (out / "summary.txt").write_text("\n".join(summary) + "\n")
+    print("\n".join(summary))
+    print(f"total {time.perf_counter() - start:.0f} s; report: {report}")
+    return 0
+
+
+def demo_summary(evaluation: dict) -> list[str]:
+    results = evaluation["results"]["random_urdfs"]
+    adv, selfsup = (results["adversarial (learned adversary)"],
+                    results["self-supervised (same budget)"])
+    random_on = results["random on object"]["grasp_success"]
+    lines = ["held-out random_urdfs (test split):"]
+    for name, r in results.items():
+        robust = ", ".join(f"{a} {v['robust_success']:.1%}" for a, v in r["adversaries"].items())
+        lines.append(f"  {name:<34} grasp {r['grasp_success']:.1%}  robust: {robust}")
+    ratio = adv["grasp_success"] / max(random_on, 1e-9)
+    lines.append(f"target: grasp success >= 1.5 x random-on-object: {ratio:.2f} x -> "
+                 f"{'MET' if ratio >= 1.5 else 'NOT MET'}")
+    lines.append("robust success vs oracle: adversarial "
+                 f"{adv['adversaries']['oracle']['robust_success']:.1%}, self-supervised "
+                 f"{selfsup['adversaries']['oracle']['robust_success']:.1%}")
+    return lines
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from advgrasp.config import PRESETS, add_config_arguments
+
+    parser = argparse.ArgumentParser(prog="advgrasp", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a grasp policy, evaluate it, write a report",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train.add_argument("--preset", default="demo", choices=sorted(PRESETS),
+                       help="starting values; options given override them")
+    train.add_argument("--algo", default="grasp", choices=["grasp", "ppo", "sac"],
+                       help="grasp: the one-step adversarial trainer; ppo, sac: "
+                            "stable-baselines3 on the continuous environment")
+    train.add_argument("--run-dir", help="run folder (resumes if it holds a checkpoint)")
+    add_config_arguments(train)
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="evaluate a run folder on held-out objects")
+    evaluate.add_argument("run", help="run folder with policy.pt")
+    evaluate.add_argument("--scenes", type=int, default=150, help="scenes per object set")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    demo = sub.add_parser("demo", help="the main job: adversarial and self-supervised "
+                          "training with one budget, evaluation and a report")
+    demo.add_argument("--preset", default="demo", choices=sorted(PRESETS))
+    demo.add_argument("--run-dir", default="runs/demo")
+    add_config_arguments(demo)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except AdvGraspError as err:
+        print(f"advgrasp: error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:
+        from gan_core.errors import GanCoreError
+        if isinstance(err, GanCoreError):
+            print(f"advgrasp: error: {err}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

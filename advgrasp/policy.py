@@ -1,0 +1,117 @@
+"""The grasp network, the adversary network, and the policy that turns scores into grasps.
+
+Grasp network (after Pinto and Gupta 2016, Duan et al. 2019): a small CNN scores 18 grasp angles
+for image patches around candidate grasp points. Here it is fully convolutional, so one forward
+pass scores every patch of a (4, 64, 64) image at once: the output is (18, 16, 16) logits, one
+per angle for each cell of a 16 x 16 grid over the workspace (the environment's discrete grid;
+each output's receptive field is a 25 px = 11.7 cm patch around the cell). Candidates whose cell
+shows only tray are skipped.
+
+Adversary network (after Pinto et al. 2017): scores every allowed push for the held state (the
+side view of the held object and the grasp angle) with the probability that it drops the object.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+ANGLES = 18
+STRIDE = 4
+"""Input pixels per output cell: a 64 px image gives a 16 x 16 grid."""
+MIN_OBJECT_HEIGHT_M = 0.004
+
+
+class GraspNet(nn.Module):
+    """Fully convolutional grasp scorer.
+
+    Input: (B, C, H, W) float in [0, 1] (C = 4 for RGB-D). Output: (B, 18, H/4, W/4) logits of
+    the probability that a grasp at that cell with angle k * pi / 18 lifts (and keeps) the object.
+    """
+
+    def __init__(self, in_channels: int = 4, width: int = 32):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, width, 5, stride=2, padding=2), nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(2 * width, ANGLES, 1),
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.body(images)
+
+
+class AdversaryNet(nn.Module):
+    """Scores each allowed push for a held state.
+
+    Input: side-view images (B, 3, S, S) float in [0, 1] and pose features (B, 2) =
+    (sin 2 theta, cos 2 theta) of the grasp angle. Output: (B, n_pushes) drop logits.
+    """
+
+    def __init__(self, n_pushes: int, width: int = 16):
+        super().__init__()
+        self.image = nn.Sequential(
+            nn.Conv2d(3, width, 5, stride=2, padding=2), nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(2 * width, 2 * width, 3, stride=2, padding=1), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(2), nn.Flatten(),
+        )
+        self.head = nn.Sequential(nn.Linear(8 * width + 2, 64), nn.ReLU(), nn.Linear(64, n_pushes))
+
+    def forward(self, images: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.cat([self.image(images), pose], dim=1))
+
+
+def to_tensor(images: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(B, H, W, C) or (H, W, C) uint8 -> (B, C, H, W) float32 in [0, 1]."""
+    array = images[None] if images.ndim == 3 else images
+    return torch.from_numpy(np.ascontiguousarray(array)).to(device).permute(0, 3, 1, 2).float() / 255
+
+
+def pose_features(theta: np.ndarray | float) -> np.ndarray:
+    """(B, 2) grasp-angle features; the gripper is symmetric, so theta and theta + pi match."""
+    theta = np.atleast_1d(np.asarray(theta, dtype=np.float32))
+    return np.stack([np.sin(2 * theta), np.cos(2 * theta)], axis=1).astype(np.float32)
+
+
+def candidate_mask(depth_u8: np.ndarray, depth_range_m: float) -> np.ndarray:
+    """(G, G) bool: cells whose 4 x 4 pixel block shows some object (not only tray).
+
+    Args:
+        depth_u8: (H, W) quantised height above the tray (255 = depth_range_m).
+        depth_range_m: the height that 255 stands for.
+    """
+    threshold = MIN_OBJECT_HEIGHT_M / depth_range_m * 255
+    h, w = depth_u8.shape
+    blocks = depth_u8.reshape(h // STRIDE, STRIDE, w // STRIDE, STRIDE)
+    mask = blocks.max(axis=(1, 3)) > threshold
+    return mask if mask.any() else np.ones_like(mask)
+
+
+def augment(images: np.ndarray, cells: np.ndarray, angles: np.ndarray, grid: int,
+            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random rotations by multiples of 90 degrees and mirror images of a batch.
+
+    The scene seen from above has no preferred direction: rotating the image counter-clockwise
+    by 90 degrees rotates the grasp point with it and adds pi / 2 to the angle (k + 9); a
+    left-right mirror maps x to -x and theta to pi - theta (k -> -k).
+
+    Args:
+        images: (B, H, W, C) uint8. cells: (B,) flat cell index row * grid + col. angles: (B,).
+    """
+    out_images = np.empty_like(images)
+    rows, cols = np.divmod(cells, grid)
+    out_rows, out_cols, out_angles = rows.copy(), cols.copy(), angles.copy()
+    for i in range(len(images)):
+        image, r, c, k = images[i], rows[i], cols[i], angles[i]
+        for _ in range(rng.integers(4)):
+            image = np.rot90(image, 1, axes=(0, 1))
+            r, c, k = grid - 1 - c, r, (k + ANGLES // 2) % ANGLES
+        if rng.integers(2):
+            image = image[:, ::-1]
+            c, k = grid - 1 - c, (-k) % ANGLES
+        out_images[i], out_rows[i], out_cols[i], out_angles[i] = image, r, c, k
+    return out_images, out_rows * grid + out_cols, out_angles

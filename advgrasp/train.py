@@ -1,0 +1,210 @@
+"""The one-step adversarial grasp trainer.
+
+Phase one trains the grasp network on R_R alone (self-supervised). Phase two adds the adversary:
+after every lifted grasp it picks a push, and the grasp network is trained towards
+r = R_R - alpha * R_H. A learned adversary is trained jointly on R_H (Pinto et al. 2017). The
+trainer drives the world's phases itself, so the learned adversary always acts with its current
+weights. Both players are updated by `gan_core.training.TwoPlayerTrainer`, which also owns
+checkpoints, exact resume and metric logs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import subprocess
+import time
+from collections import deque
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from advgrasp.agents import GraspPolicy, LearnedAdversary
+from advgrasp.buffer import ReplayBuffer
+from advgrasp.config import TrainConfig
+from envs.adversary import make_adversary
+from envs.world import GraspWorld, WorldConfig
+from gan_core.errors import NonFiniteLossError
+from gan_core.training import Player, TwoPlayerTrainer, set_seed
+
+log = logging.getLogger(__name__)
+CHECKPOINT = "checkpoint.pt"
+
+
+def run_metadata(config: TrainConfig) -> dict:
+    """Config, seed, package versions and git revision, written into every run folder."""
+    versions = {}
+    for package in ("pybullet", "gymnasium", "numpy", "torch", "stable-baselines3"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    try:
+        revision = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                  cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        revision = None
+    return {"config": asdict(config), "seed": config.seed, "versions": versions,
+            "python": platform.python_version(), "git_revision": revision}
+
+
+class GraspTrainer:
+    """Trains a grasp policy (and a learned adversary) in one run folder.
+
+    Args:
+        config: the run's `TrainConfig`.
+        run_dir: where checkpoints, metrics, the policy and the report go.
+    """
+
+    def __init__(self, config: TrainConfig, run_dir: str | Path):
+        config.validate()
+        self.config, self.run_dir = config, Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        torch.set_num_threads(config.torch_threads)
+        set_seed(config.seed)
+        self.world = GraspWorld(WorldConfig(object_set=config.object_set, split="train",
+                                            image_size=config.image_size, obs_mode="rgbd"))
+        wc = self.world.config
+        self.trainer_device = config.device
+        self.policy = GraspPolicy(config.image_size, wc.workspace_side_m, wc.depth_range_m,
+                                  config.width)
+        pushes = wc.perturbations.all
+        self.learned = LearnedAdversary(pushes, wc.held_image_size, config.adversary_epsilon)
+        self.phase_two = (self.learned if config.adversary == "learned"
+                          else make_adversary(config.adversary, self.world))
+        players = [
+            Player("grasper", self.policy.net,
+                   torch.optim.RMSprop(self.policy.net.parameters(), lr=config.lr)),
+            Player("adversary", self.learned.net,
+                   torch.optim.RMSprop(self.learned.net.parameters(), lr=config.adversary_lr)),
+        ]
+        self.trainer = TwoPlayerTrainer(players, device=config.device,
+                                        log_dir=self.run_dir, progress=config.progress,
+                                        progress_total=config.attempts, progress_unit="attempt")
+        self.policy.device = self.learned.device = self.trainer.device
+        size, held = config.image_size, wc.held_image_size
+        self.grasps = ReplayBuffer(config.buffer_capacity, {
+            "image": ((size, size, 4), "uint8"), "cell": ((), "int64"),
+            "angle": ((), "int64"), "target": ((), "float32")})
+        self.pushes = ReplayBuffer(config.buffer_capacity, {
+            "image": ((held, held, 3), "uint8"), "theta": ((), "float32"),
+            "push": ((), "int64"), "dropped": ((), "float32")})
+        self.rng = np.random.default_rng(config.seed)
+        self.attempt = 0
+        self.recent = deque(maxlen=200)
+        self.env_seconds = 0.0
+        self.learn_seconds = 0.0
+
+    # -- schedule -------------------------------------------------------------------------
+
+    def _fraction(self) -> float:
+        return min(1.0, self.attempt / max(1, self.config.attempts - 1))
+
+    def exploration(self) -> tuple[int, float]:
+        """(top_k, epsilon) for the current attempt, annealed linearly over the run."""
+        c, f = self.config, self._fraction()
+        top_k = int(round(c.top_k_start + (c.top_k_end - c.top_k_start) * f))
+        return top_k, c.epsilon_start + (c.epsilon_end - c.epsilon_start) * f
+
+    @property
+    def in_phase_two(self) -> bool:
+        return self.attempt >= self.config.pretrain_attempts
+
+    # -- one attempt ----------------------------------------------------------------------
+
+    def attempt_once(self) -> dict:
+        """Reset, observe, grasp, let the adversary push, store what happened."""
+        config, world = self.config, self.world
+        start = time.perf_counter()
+        world.reset(seed=int(self.rng.integers(2**31)))
+        observation = world.observe()
+        top_k, epsilon = self.exploration()
+        grasp = self.policy.choose(observation, self.rng, top_k, epsilon)
+        outcome = world.grasp(grasp.x, grasp.y, grasp.theta)
+        r_r, r_h = float(outcome.lifted), 0.0
+        if outcome.lifted and self.in_phase_two and config.adversary != "none":
+            self.phase_two.reset(self.rng)
+            push = self.phase_two.act(outcome.held_state)
+            r_h = float(world.perturb(push).dropped)
+            self.pushes.add(image=outcome.held_image, theta=grasp.theta,
+                            push=world.config.perturbations.index(push), dropped=r_h)
+        target = r_r - config.alpha * r_h
+        self.grasps.add(image=observation, cell=grasp.cell, angle=grasp.angle, target=target)
+        self.env_seconds += time.perf_counter() - start
+        self.attempt += 1
+        record = {"R_R": r_r, "R_H": r_h, "reward": target, "predicted": grasp.predicted,
+                  "phase": 2 if r_h or self.in_phase_two else 1}
+        self.recent.append(record)
+        return record
+
+    def learn(self) -> dict:
+        """One round of updates for the grasper and, once it has data, the adversary."""
+        c = self.config
+        losses = {"grasper": lambda: self.policy.loss(self.grasps, c.batch_size, self.rng)}
+        if c.adversary == "learned" and len(self.pushes) >= c.batch_size // 2:
+            losses["adversary"] = lambda: self.learned.loss(self.pushes, c.batch_size, self.rng)
+        start = time.perf_counter()
+        metrics = self.trainer.round(losses)
+        self.learn_seconds += time.perf_counter() - start
+        return metrics
+
+    # -- the run --------------------------------------------------------------------------
+
+    def run(self) -> Path:
+        """Train to `config.attempts`, resuming from the run folder's checkpoint if present."""
+        c = self.config
+        (self.run_dir / "run.json").write_text(json.dumps(run_metadata(c), indent=2))
+        if (self.run_dir / CHECKPOINT).exists():
+            self.resume()
+            log.info("resumed %s at attempt %d", self.run_dir, self.attempt)
+        self.trainer.progress_update(self.attempt)
+        while self.attempt < c.attempts:
+            record = self.attempt_once()
+            metrics = {}
+            if self.attempt >= c.warmup_attempts and self.attempt % c.update_every == 0:
+                try:
+                    metrics = self.learn()
+                except NonFiniteLossError as err:
+                    raise NonFiniteLossError(
+                        f"{err} at attempt {self.attempt}; the last good checkpoint "
+                        f"{self.run_dir / CHECKPOINT} is kept (lower --lr and resume)") from None
+            self._log(record, metrics)
+            if self.attempt % c.checkpoint_every == 0 or self.attempt == c.attempts:
+                self.checkpoint()
+        self.policy.save(self.run_dir / "policy.pt")
+        torch.save(self.learned.net.state_dict(), self.run_dir / "adversary.pt")
+        self.trainer.close()
+        return self.run_dir
+
+    def _log(self, record: dict, metrics: dict) -> None:
+        window = list(self.recent)
+        success = np.mean([r["R_R"] for r in window])
+        lifted = [r for r in window if r["R_R"]]
+        dropped = np.mean([r["R_H"] for r in lifted]) if lifted else 0.0
+        rows = {"attempt": self.attempt, "R_R": record["R_R"], "R_H": record["R_H"],
+                "reward": record["reward"], "success_200": success, "drop_200": dropped,
+                "phase": 2 if self.in_phase_two else 1, **metrics}
+        if self.attempt % 10 == 0 or metrics:
+            self.trainer.log(rows, step=self.attempt)
+        self.trainer.progress_update(1, success=f"{success:.2f}", drop=f"{dropped:.2f}")
+
+    def checkpoint(self) -> Path:
+        extra = {"attempt": self.attempt, "rng": self.rng.bit_generator.state,
+                 "grasps": self.grasps.state_dict(), "pushes": self.pushes.state_dict(),
+                 "recent": list(self.recent), "config": asdict(self.config)}
+        return self.trainer.save_checkpoint(self.run_dir / CHECKPOINT, extra=extra)
+
+    def resume(self) -> None:
+        extra = self.trainer.load_checkpoint(self.run_dir / CHECKPOINT)
+        self.attempt = extra["attempt"]
+        self.rng.bit_generator.state = extra["rng"]
+        self.grasps.load_state_dict(extra["grasps"])
+        self.pushes.load_state_dict(extra["pushes"])
+        self.recent.extend(extra["recent"])
+
+    def close(self) -> None:
+        self.world.close()
