@@ -32,6 +32,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_env.py
+	$(PY) benchmarks/bench_train.py
+
+# The main job: adversarial and self-supervised training with one budget, held-out evaluation,
+# report. Resumes where it stopped if interrupted.
+demo: $(STAMP)
+	$(VENV)/bin/advgrasp demo --run-dir runs/demo
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -135,8 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    train = sub.add_parser("train", help="train a grasp policy, evaluate it, write a report",
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train = sub.add_parser("train", help="train a grasp policy, evaluate it, write a report")
     train.add_argument("--preset", default="demo", choices=sorted(PRESETS),
                        help="starting values; options given override them")
     train.add_argument("--algo", default="grasp", choices=["grasp", "ppo", "sac"],

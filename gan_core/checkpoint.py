@@ -1,14 +1,15 @@
 """Checkpoint files and random-number-generator state for exact resume.
 
-A checkpoint is one `torch.save` file holding a header and the trainer's state:
+A checkpoint is one `torch.save` file, a dict whose first entries are its header:
 
     {"format": "gan_core.checkpoint", "version": 1, "created": ISO-8601 time (UTC),
-     "players": [player names], "state": {...}, "extra": uint8 tensor of pickled user state}
+     "players": [player names], "state": TwoPlayerTrainer.state_dict(extra)}
 
-Everything but `extra` is tensors and plain Python values, so the file is first read with
-`torch.load(weights_only=True)`; the header and the player names are checked before `extra` is
-unpickled. `extra` is ordinary pickle, which can run code: checkpoints are trusted local files,
-never load one from a source you do not trust.
+Reading checks, in order: the file exists; it is a zip archive (torch's format; a truncated file
+has lost the zip directory at its end) whose records pass their CRC checks; its pickle opens with the header above, read from the
+pickle's opcodes without running any of it; the format version is one this code reads. Only then
+is it loaded with `torch.load(weights_only=False)`, because `extra` holds arbitrary pickled user
+state: checkpoints are trusted local files, never load one from a source you do not trust.
 
 Files are written atomically: to a temporary file in the destination folder, flushed and synced,
 then renamed over the destination with `os.replace`, so a crash leaves the old checkpoint whole.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-import pickle
+import pickletools
 import random
 import tempfile
 import zipfile
@@ -75,27 +76,23 @@ def restore_rng_state(state: dict) -> None:
         log.info("checkpoint holds %d CUDA generator states; no CUDA here, ignored", len(cuda))
 
 
-def write_checkpoint(path: str | os.PathLike, players: list[str], state: dict,
-                     extra: dict | None) -> Path:
-    """Write `state` and the pickled `extra` to `path` atomically.
+def write_checkpoint(path: str | os.PathLike, players: list[str], state: dict) -> Path:
+    """Write `state` (including its picklable `extra`) to `path` atomically.
 
     Args:
         path: destination file; its folder is created if missing.
         players: the trainer's player names, stored in the header.
-        state: tensors and plain values only.
-        extra: any picklable user state, or None.
+        state: a `TwoPlayerTrainer.state_dict`.
 
     Returns:
         The destination path.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    blob = pickle.dumps(extra, protocol=pickle.HIGHEST_PROTOCOL)
     payload = {
         "format": FORMAT, "version": VERSION,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "players": list(players), "state": state,
-        "extra": torch.frombuffer(bytearray(blob), dtype=torch.uint8),
     }
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -125,13 +122,34 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _cause(err: Exception) -> str:
-    # torch's weights-only errors are a page long; the line that names the cause is enough.
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    for line in lines:
-        if line.startswith("WeightsUnpickler error:"):
-            return line.removeprefix("WeightsUnpickler error:").split(" was not")[0].strip()
-    return lines[0] if lines else type(err).__name__
+_HEADER_OPS = {"BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8", "UNICODE", "BININT",
+               "BININT1", "BININT2", "LONG1", "INT"}
+
+
+def _peek_header(path: Path) -> dict:
+    """The first two entries of the checkpoint's pickled dict, read without unpickling.
+
+    Also checks every record's CRC: torch does not, and a flipped bit in a weight would
+    otherwise resume silently wrong.
+    """
+    with zipfile.ZipFile(path) as archive:
+        damaged = archive.testzip()
+        if damaged is not None:
+            raise zipfile.BadZipFile(f"record {damaged} fails its CRC check")
+        names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/data.pkl")]
+        if not names:
+            return {}
+        data = archive.read(names[0])
+    values = []
+    for opcode, arg, _ in pickletools.genops(data):
+        if opcode.name in _HEADER_OPS:
+            values.append(arg)
+        elif opcode.name not in {"PROTO", "FRAME", "EMPTY_DICT", "MARK", "BINPUT", "LONG_BINPUT",
+                                 "MEMOIZE"}:
+            break
+        if len(values) == 4:
+            break
+    return dict(zip(values[0::2], values[1::2], strict=False))
 
 
 def read_checkpoint(path: str | os.PathLike, players: list[str]) -> tuple[dict, object]:
@@ -142,7 +160,7 @@ def read_checkpoint(path: str | os.PathLike, players: list[str]) -> tuple[dict, 
         players: the reading trainer's player names; the file must hold the same set.
 
     Returns:
-        `(state, extra)`.
+        `(state, extra)`: the state without `extra`, and `extra`.
 
     Raises:
         CheckpointError: the file is missing, unreadable (truncated, corrupt, not a torch file),
@@ -156,38 +174,34 @@ def read_checkpoint(path: str | os.PathLike, players: list[str]) -> tuple[dict, 
         raise CheckpointError(f"cannot read checkpoint {path}: not a torch zip archive (no zip "
                               f"directory at its end); it may be truncated, {_AFRESH}")
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
+        header = _peek_header(path)
     except Exception as err:
-        cause = _cause(err)
-        if "unsupported global" in cause.lower():
-            raise CheckpointError(
-                f"checkpoint {path} is not a gan_core checkpoint: it holds pickled Python objects "
-                f"({cause}); pass a file written by TwoPlayerTrainer.save_checkpoint") from err
-        raise CheckpointError(f"cannot read checkpoint {path}: {type(err).__name__}: {cause}; it "
-                              f"may be truncated, {_AFRESH}") from err
-    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
-        found = saved.get("format") if isinstance(saved, dict) else type(saved).__name__
-        raise CheckpointError(f"{path} is not a gan_core checkpoint (format header {found!r}, "
-                              f"expected {FORMAT!r}); pass a file written by "
-                              "TwoPlayerTrainer.save_checkpoint")
-    version = saved.get("version")
+        raise CheckpointError(f"cannot read checkpoint {path}: {type(err).__name__}: {err}; it "
+                              f"may be truncated or corrupt, {_AFRESH}") from err
+    if header.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a gan_core checkpoint (no {FORMAT!r} format "
+                              "header); pass a file written by TwoPlayerTrainer.save_checkpoint")
+    version = header.get("version")
     if not isinstance(version, int) or version < 1:
         raise CheckpointError(f"checkpoint {path} has an invalid format version {version!r}; it "
                               f"is corrupt, {_AFRESH}")
     if version > VERSION:
         raise CheckpointError(f"checkpoint {path} has format version {version}, newer than the "
                               f"{VERSION} this gan_core reads; upgrade gan_core to load it")
-    if not isinstance(saved.get("state"), dict) or not isinstance(saved.get("extra"),
-                                                                    torch.Tensor):
+
+    try:
+        # Trusted local file, header checked above: `extra` may hold any picklable object.
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:
+        cause = (str(err).strip().splitlines() or [""])[0]
+        raise CheckpointError(f"cannot read checkpoint {path}: {type(err).__name__}: {cause}; it "
+                              f"may be truncated or corrupt, {_AFRESH}") from err
+    state = saved.get("state") if isinstance(saved, dict) else None
+    if not isinstance(state, dict) or "players" not in state:
         raise CheckpointError(f"checkpoint {path} lacks its state; it is corrupt, {_AFRESH}")
-    stored = list(saved.get("players") or [])
+    stored = list(saved.get("players") or state["players"])
     if sorted(stored) != sorted(players):
         raise CheckpointError(f"checkpoint {path} has players {stored}, this trainer has "
                               f"{list(players)}; build the trainer with the same players")
-    try:
-        extra = pickle.loads(saved["extra"].numpy().tobytes())
-    except Exception as err:
-        raise CheckpointError(f"cannot unpickle the extra state in checkpoint {path}: "
-                              f"{type(err).__name__}: {err}; the code that defined those objects "
-                              "must be importable, or start afresh") from err
-    return saved["state"], extra
+    extra = state.pop("extra", None)
+    return state, extra

@@ -275,17 +275,15 @@ class TwoPlayerTrainer:
 
     def save_checkpoint(self, path: str | os.PathLike, extra: dict | None = None) -> Path:
         """Write `state_dict(extra)` to `path` atomically (see `gan_core.checkpoint`)."""
-        state = self.state_dict()
-        state.pop("extra")
-        path = write_checkpoint(path, list(self._by_name), state, extra)
+        path = write_checkpoint(path, list(self._by_name), self.state_dict(extra))
         log.info("checkpoint %s written at round %d", path, self.step)
         return path
 
     def load_checkpoint(self, path: str | os.PathLike) -> dict | None:
         """Restore a checkpoint written by `save_checkpoint`; returns its `extra`.
 
-        Checkpoints are trusted local files: `extra` is unpickled, which can run code. The header
-        and player names are checked (with a tensors-only load) before that.
+        Checkpoints are trusted local files: the file is unpickled (`extra` may hold any object),
+        which can run code. Its header is checked, without unpickling, before that.
 
         Raises:
             CheckpointError: missing, truncated or corrupt file, a foreign file, a newer format

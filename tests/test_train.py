@@ -1,0 +1,132 @@
+"""The trainer through the real CLI: tiny runs, exact resume after SIGKILL, bad checkpoints."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from advgrasp.agents import GraspPolicy
+from advgrasp.cli import main
+from advgrasp.config import TrainConfig
+from advgrasp.train import CHECKPOINT, GraspTrainer
+from gan_core.checkpoint import read_checkpoint
+from gan_core.errors import CheckpointError, NonFiniteLossError
+
+TINY = ["--preset", "tiny", "--no-progress"]
+
+
+def weights_hash(run_dir: Path) -> str:
+    state = torch.load(run_dir / "policy.pt", weights_only=True)["state_dict"]
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        digest.update(state[key].numpy().tobytes())
+    return digest.hexdigest()
+
+
+def test_tiny_run_writes_policy_report_and_metadata(tmp_path):
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--run-dir", str(run)]) == 0
+    for name in ("policy.pt", "adversary.pt", "checkpoint.pt", "metrics.csv", "metrics.json",
+                 "report.md", "learning_curves.png", "grasps.png", "success_assets.png",
+                 "run.json"):
+        assert (run / name).exists(), name
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["seed"] == 0 and meta["versions"]["pybullet"] and "config" in meta
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["results"]) == {"random_urdfs", "assets"}
+    row = metrics["results"]["random_urdfs"]["trained policy"]
+    assert row["attempts"] == 6 and set(row["adversaries"]) == {"random", "oracle", "learned"}
+    # The policy API for users who embed a trained policy elsewhere.
+    policy = GraspPolicy.load(run / "policy.pt")
+    x, y, theta = policy.predict(np.zeros((64, 64, 4), np.uint8))
+    assert abs(x) <= 0.15 and abs(y) <= 0.15 and 0 <= theta < np.pi
+
+
+def test_help_documents_every_config_field(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--alpha" in out and "r = R_R - alpha * R_H" in out
+    assert "--pretrain-attempts" in out and "trained on R_R alone" in out
+
+
+def _train_cmd(run: Path, attempts: int) -> list[str]:
+    return [sys.executable, "-m", "advgrasp.cli", "train", *TINY, "--attempts", str(attempts),
+            "--checkpoint-every", "10", "--eval-scenes", "0", "--run-dir", str(run)]
+
+
+def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    subprocess.run(_train_cmd(straight, 60), check=True, capture_output=True)
+
+    proc = subprocess.Popen(_train_cmd(killed, 60), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if (killed / CHECKPOINT).exists() and (killed / CHECKPOINT).stat().st_size > 0:
+            _, extra = read_checkpoint(killed / CHECKPOINT, ["grasper", "adversary"])
+            if extra["attempt"] >= 20:
+                break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "policy.pt").exists(), "the run finished before it was killed"
+
+    subprocess.run(_train_cmd(killed, 60), check=True, capture_output=True)
+    assert weights_hash(killed) == weights_hash(straight)
+    initial = GraspTrainer(TrainConfig(seed=0, progress=False), tmp_path / "fresh")
+    initial.policy.save(tmp_path / "fresh" / "policy.pt")
+    initial.close()
+    assert weights_hash(tmp_path / "fresh") != weights_hash(straight)
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"not a checkpoint at all", "cannot read checkpoint"),
+    (None, "not a gan_core checkpoint"),
+])
+def test_corrupt_or_foreign_checkpoint_names_the_file(tmp_path, capsys, content, expected):
+    run = tmp_path / "run"
+    run.mkdir()
+    if content is None:
+        torch.save({"weights": torch.zeros(3)}, run / CHECKPOINT)
+    else:
+        (run / CHECKPOINT).write_bytes(content)
+    assert main(["train", *TINY, "--run-dir", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert str(run / CHECKPOINT) in err and expected in err
+
+
+def test_corrupt_policy_file_names_the_file(tmp_path):
+    path = tmp_path / "policy.pt"
+    path.write_bytes(b"\x00" * 100)
+    with pytest.raises(CheckpointError, match=str(path)):
+        GraspPolicy.load(path)
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+    config = TrainConfig(attempts=30, pretrain_attempts=30, warmup_attempts=8, batch_size=8,
+                         checkpoint_every=10, eval_scenes=0, progress=False)
+    trainer = GraspTrainer(config, tmp_path / "run")
+    good = []
+    original = trainer.attempt_once
+
+    def poisoned():
+        record = original()
+        if trainer.attempt == 15:  # after the checkpoint at attempt 10
+            good.append((tmp_path / "run" / CHECKPOINT).read_bytes())
+            trainer.grasps.data["target"][:] = np.nan  # a poisoned buffer: the loss is NaN
+        return record
+
+    trainer.attempt_once = poisoned
+    with pytest.raises(NonFiniteLossError, match="last good checkpoint"):
+        trainer.run()
+    assert (tmp_path / "run" / CHECKPOINT).read_bytes() == good[0]
+    trainer.close()
