@@ -6,10 +6,11 @@ A checkpoint is one `torch.save` file, a dict whose first entries are its header
      "players": [player names], "state": TwoPlayerTrainer.state_dict(extra)}
 
 Reading checks, in order: the file exists; it is a zip archive (torch's format; a truncated file
-has lost the zip directory at its end) whose records pass their CRC checks; its pickle opens with the header above, read from the
-pickle's opcodes without running any of it; the format version is one this code reads. Only then
-is it loaded with `torch.load(weights_only=False)`, because `extra` holds arbitrary pickled user
-state: checkpoints are trusted local files, never load one from a source you do not trust.
+has lost the zip directory at its end) whose records pass their CRC checks; its pickle opens
+with the header above, read from the pickle's opcodes without running any of it; the format
+version is one this code reads. Only then is it loaded with `torch.load(weights_only=False)`,
+because `extra` holds arbitrary pickled user state: checkpoints are trusted local files, never
+load one from a source you do not trust.
 
 Files are written atomically: to a temporary file in the destination folder, flushed and synced,
 then renamed over the destination with `os.replace`, so a crash leaves the old checkpoint whole.

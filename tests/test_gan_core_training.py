@@ -3,6 +3,8 @@
 import copy
 import csv
 import random
+import struct
+import zipfile
 
 import numpy as np
 import pytest
@@ -214,6 +216,17 @@ def test_ema_is_the_decay_weighted_average():
     assert not torch.allclose(expected[0], player.model.weight)
 
 
+def flip_first_tensor_byte(path):
+    """The file's bytes with one bit flipped inside the first tensor record's data."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        record = next(i for i in archive.infolist() if "/data/" in i.filename)
+    name_length, extra_length = struct.unpack("<HH", data[record.header_offset + 26:
+                                                          record.header_offset + 30])
+    data[record.header_offset + 30 + name_length + extra_length] ^= 0x01
+    return bytes(data)
+
+
 @pytest.fixture
 def saved(tmp_path):
     trainer = TwoPlayerTrainer(gan_players(), device="cpu")
@@ -229,10 +242,13 @@ def test_checkpoint_errors_name_the_file(saved, tmp_path):
     torch.save({"a": 1}, foreign)
     text = tmp_path / "notes.txt"
     text.write_text("not a checkpoint\n")
+    flipped = tmp_path / "flipped.pt"
+    flipped.write_bytes(flip_first_tensor_byte(good))
     cases = [(tmp_path / "missing.pt", "not found"),
              (truncated, "cannot read checkpoint .*it may be truncated"),
              (foreign, "not a gan_core checkpoint"),
-             (text, "cannot read checkpoint")]
+             (text, "cannot read checkpoint"),
+             (flipped, "cannot read checkpoint .*fails its CRC check")]
     for path, pattern in cases:
         with pytest.raises(CheckpointError, match=pattern) as err:
             trainer.load_checkpoint(path)
