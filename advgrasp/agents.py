@@ -10,8 +10,15 @@ import torch
 import torch.nn.functional as F
 
 from advgrasp.buffer import ReplayBuffer
-from advgrasp.policy import (ANGLES, AdversaryNet, GraspNet, augment, candidate_mask,
-                             pose_features, to_tensor)
+from advgrasp.policy import (
+    ANGLES,
+    AdversaryNet,
+    GraspNet,
+    augment,
+    candidate_mask,
+    pose_features,
+    to_tensor,
+)
 from envs.camera import TopDownCamera
 from envs.perturbation import Perturbation
 from gan_core.errors import CheckpointError

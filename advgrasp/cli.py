@@ -33,10 +33,9 @@ def evaluate_runs(runs: dict[str, Path], out_dir: Path, scenes: int, title: str,
                   notes: list[str] | None = None) -> tuple[Path, dict]:
     """Evaluate the policies of `runs` and the baselines on the same held-out scenes."""
     from advgrasp.agents import GraspPolicy
+    from advgrasp.baselines import MODEL, sb3_chooser
     from advgrasp.evaluate import BASELINES, evaluate, policy_chooser
     from advgrasp.report import write_report
-
-    from advgrasp.baselines import MODEL, sb3_chooser
 
     choosers = {label: sb3_chooser(run) if (Path(run) / MODEL).exists()
                 else policy_chooser(GraspPolicy.load(run)) for label, run in runs.items()}

@@ -68,7 +68,8 @@ class AdversaryNet(nn.Module):
 def to_tensor(images: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     """(B, H, W, C) or (H, W, C) uint8 -> (B, C, H, W) float32 in [0, 1]."""
     array = images[None] if images.ndim == 3 else images
-    return torch.from_numpy(np.ascontiguousarray(array)).to(device).permute(0, 3, 1, 2).float() / 255
+    tensor = torch.from_numpy(np.ascontiguousarray(array)).to(device)
+    return tensor.permute(0, 3, 1, 2).float() / 255
 
 
 def pose_features(theta: np.ndarray | float) -> np.ndarray:

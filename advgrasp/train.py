@@ -208,3 +208,47 @@ class GraspTrainer:
 
     def close(self) -> None:
         self.world.close()
+
+
+def train_adversary_against(choose, attempts: int, seed: int = 0, batch_size: int = 32,
+                            lr: float = 1e-3, epsilon: float = 0.3,
+                            object_set: str = "random_urdfs") -> LearnedAdversary:
+    """Train a learned adversary alone against a frozen grasper.
+
+    Args:
+        choose: the frozen grasper, (world, rgbd observation, rng) -> (x, y, theta).
+        attempts: grasp attempts (pushes happen on the lifted ones).
+        epsilon: exploration of the adversary while it learns.
+
+    Returns:
+        The adversary, greedy (epsilon 0) after training.
+    """
+    set_seed(seed)
+    world = GraspWorld(WorldConfig(object_set=object_set, split="train", obs_mode="rgbd"))
+    pushes = world.config.perturbations.all
+    adversary = LearnedAdversary(pushes, world.config.held_image_size, epsilon)
+    held = world.config.held_image_size
+    buffer = ReplayBuffer(attempts, {"image": ((held, held, 3), "uint8"),
+                                     "theta": ((), "float32"), "push": ((), "int64"),
+                                     "dropped": ((), "float32")})
+    rng = np.random.default_rng(seed)
+    player = Player("adversary", adversary.net,
+                    torch.optim.RMSprop(adversary.net.parameters(), lr=lr))
+    trainer = TwoPlayerTrainer([player], device="cpu")
+    adversary.reset(rng)
+    for _ in range(attempts):
+        world.reset(seed=int(rng.integers(2**31)))
+        x, y, theta = choose(world, world.observe(), rng)
+        outcome = world.grasp(x, y, theta)
+        if not outcome.lifted:
+            continue
+        push = adversary.act(outcome.held_state)
+        dropped = float(world.perturb(push).dropped)
+        buffer.add(image=outcome.held_image, theta=theta, push=pushes.index(push),
+                   dropped=dropped)
+        if len(buffer) >= batch_size // 2:
+            trainer.round({"adversary": lambda: adversary.loss(buffer, batch_size, rng)})
+    trainer.close()
+    world.close()
+    adversary.epsilon = 0.0
+    return adversary
