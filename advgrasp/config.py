@@ -23,7 +23,7 @@ class TrainConfig:
     """Attempts of phase one, trained on R_R alone (self-supervised), before the adversary acts."""
     adversary: str = "learned"
     """Adversary of phase two: none, random, oracle or learned (trained jointly)."""
-    alpha: float = 0.5
+    alpha: float = 1.0
     """Weight of the adversary's win: target r = R_R - alpha * R_H."""
     seed: int = 0
     """Seeds scenes, exploration, network initialisation and sampling."""
@@ -38,7 +38,7 @@ class TrainConfig:
     adversary_lr: float = 1e-3
     """RMSProp learning rate of the learned adversary."""
     batch_size: int = 32
-    update_every: int = 2
+    update_every: int = 4
     """Attempts between learning rounds (one update of each player per round)."""
     warmup_attempts: int = 64
     """Attempts before the first learning round."""
@@ -60,8 +60,9 @@ class TrainConfig:
     """Held-out scenes per object set in the evaluation after training (0: none)."""
     device: str = "auto"
     """auto (CUDA when present), cpu or cuda."""
-    torch_threads: int = 1
-    """torch CPU threads for learning (1 keeps the simulator's core free)."""
+    torch_threads: int = 2
+    """torch CPU threads (simulation and learning take turns in one process, so learning can
+    use every core)."""
     progress: bool = True
     """Show a progress bar."""
 

@@ -1,0 +1,64 @@
+"""Training throughput against environment-only throughput, measured in the same run.
+
+Environment-only: the trainer's own attempt loop (reset, observe, network inference, grasp,
+adversary, push, store) with learning switched off. Training: the same loop with the default
+learning schedule (one grasper and one adversary update every `update_every` attempts).
+Target (issue: trainer): learning costs under 25 % of the environment-only throughput.
+
+    python benchmarks/bench_train.py --attempts 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+
+from advgrasp.config import TrainConfig
+from advgrasp.train import GraspTrainer
+
+
+def measure(attempts: int, learn: bool, config: TrainConfig) -> float:
+    with tempfile.TemporaryDirectory() as run_dir:
+        trainer = GraspTrainer(config, run_dir)
+        # Warm up and fill the buffers so that both players learn from the first timed attempt.
+        for _ in range(config.warmup_attempts):
+            trainer.attempt_once()
+        start = time.perf_counter()
+        for _ in range(attempts):
+            trainer.attempt_once()
+            if learn and trainer.attempt % config.update_every == 0:
+                trainer.learn()
+        rate = attempts / (time.perf_counter() - start)
+        trainer.trainer.close()
+        trainer.close()
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--attempts", type=int, default=600)
+    parser.add_argument("--update-every", type=int, default=TrainConfig.update_every)
+    parser.add_argument("--torch-threads", type=int, default=TrainConfig.torch_threads)
+    args = parser.parse_args()
+    # Phase two from the start, with the learned adversary, so both players are timed.
+    config = TrainConfig(attempts=10**6, pretrain_attempts=0, warmup_attempts=64,
+                         progress=False, eval_scenes=0, update_every=args.update_every,
+                         torch_threads=args.torch_threads)
+    env_only = measure(args.attempts, False, config)
+    training = measure(args.attempts, True, config)
+    cost = 1 - training / env_only
+    print(f"attempts timed per mode: {args.attempts}; learned adversary in phase two; "
+          f"update every {config.update_every} attempts, batch {config.batch_size}, "
+          f"torch threads {config.torch_threads}")
+    print(f"environment only (trainer loop, no learning): {env_only:6.1f} attempts/s")
+    print(f"training (same loop with learning):           {training:6.1f} attempts/s")
+    print(f"learning costs {cost:.1%} of the environment-only throughput (target < 25 %): "
+          f"{'PASS' if cost < 0.25 else 'FAIL'}")
+    print(json.dumps({"env_only_attempts_per_s": env_only, "training_attempts_per_s": training,
+                      "learning_cost": cost}))
+
+
+if __name__ == "__main__":
+    main()
