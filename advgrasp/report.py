@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -66,7 +67,8 @@ def plot_success_by_adversary(results: dict, set_name: str, path: Path) -> Path:
             errors.append([max(0.0, value - ci[0]), max(0.0, ci[1] - value)])
         x = np.arange(len(names)) + (j - (len(bars) - 1) / 2) * width
         ax.bar(x, values, width, yerr=np.array(errors).T, capsize=2, label=bar)
-    ax.set_xticks(np.arange(len(names)), names, fontsize=8)
+    labels = ["\n".join(textwrap.wrap(name, 18)) for name in names]
+    ax.set_xticks(np.arange(len(names)), labels, fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel(f"rate on held-out {set_name}")
     ax.legend(fontsize=7, ncol=2)
