@@ -15,20 +15,11 @@ import time
 
 import numpy as np
 
+from advgrasp.evaluate import wilson
 from envs.adversary import OracleAdversary, RandomAdversary
 from envs.baseline import geometric_grasp
 from envs.perturbation import PerturbationSet
 from envs.world import GraspWorld, WorldConfig
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval of a proportion k / n."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 def push_from_held(world: GraspWorld, push) -> bool:
