@@ -43,7 +43,8 @@ def train_sb3(algo: str, config: TrainConfig, run_dir: Path) -> int:
     common = {"seed": config.seed, "device": "cpu" if config.device == "auto" else config.device,
               "verbose": 0}
     if algo == "ppo":
-        model = PPO("CnnPolicy", env, n_steps=min(256, config.attempts), batch_size=64,
+        n_steps = min(256, config.attempts)
+        model = PPO("CnnPolicy", env, n_steps=n_steps, batch_size=min(64, n_steps),
                     n_epochs=4, **common)
     else:
         # One-step episodes: the next observation is never bootstrapped, but SB3 stores it.

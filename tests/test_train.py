@@ -130,3 +130,14 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
         trainer.run()
     assert (tmp_path / "run" / CHECKPOINT).read_bytes() == good[0]
     trainer.close()
+
+
+@pytest.mark.parametrize("algo", ["ppo", "sac"])
+def test_sb3_baselines_train_and_evaluate(tmp_path, algo):
+    run = tmp_path / algo
+    assert main(["train", *TINY, "--algo", algo, "--attempts", "24", "--eval-scenes", "3",
+                 "--run-dir", str(run)]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    row = metrics["results"]["random_urdfs"][f"{algo} policy"]
+    assert row["attempts"] == 3 and "oracle" in row["adversaries"]
+    assert (run / "sb3_model.zip").exists() and (run / "report.md").exists()
