@@ -20,13 +20,31 @@ def read_curve(run_dir: Path) -> dict[str, np.ndarray]:
     path = Path(run_dir) / "metrics.csv"
     rows = {"attempt": [], "success_200": [], "drop_200": []}
     if not path.exists():
-        return {k: np.array(v) for k, v in rows.items()}
+        return _monitor_curve(Path(run_dir) / "monitor.monitor.csv")
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             if row.get("success_200") not in (None, ""):
                 for key in rows:
                     rows[key].append(float(row[key]))
     return {k: np.array(v) for k, v in rows.items()}
+
+
+def _monitor_curve(path: Path, window: int = 200) -> dict[str, np.ndarray]:
+    """The same running rates from a stable-baselines3 Monitor file (one row per attempt)."""
+    if not path.exists():
+        return {"attempt": np.array([]), "success_200": np.array([]), "drop_200": np.array([])}
+    with open(path, newline="") as f:
+        next(f)  # the Monitor's JSON header line
+        rows = list(csv.DictReader(f))
+    lifted = np.array([float(r["R_R"]) for r in rows])
+    dropped = np.array([float(r["R_H"]) for r in rows])
+    success, drop = [], []
+    for i in range(len(rows)):
+        recent = slice(max(0, i + 1 - window), i + 1)
+        success.append(lifted[recent].mean())
+        drop.append(dropped[recent].sum() / max(lifted[recent].sum(), 1))
+    return {"attempt": np.arange(1, len(rows) + 1), "success_200": np.array(success),
+            "drop_200": np.array(drop)}
 
 
 def plot_learning_curves(runs: dict[str, Path], path: Path) -> Path:
