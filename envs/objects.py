@@ -3,8 +3,9 @@
 PyBullet leaks memory on every `loadURDF`/`removeBody` cycle (about 35 kB each, measured with
 pybullet 3.2.7), and collision shapes cannot be freed once a body used them. So a world reads
 each object's URDF into an `ObjectModel`, builds its shapes the first time the object is drawn,
-and after that only creates and removes a body from the cached shapes, which costs no memory.
-Resident memory is bounded by the number of distinct objects seen (about 0.1 MB each).
+and after that only creates and removes a body from the cached shapes. Measured: about 0.12 MB
+once per distinct object, then about 5 kB per reset that PyBullet keeps after `removeBody`
+(26 MB over 5,000 resets of random_urdfs, against 170 MB with `loadURDF`).
 
 Supported object URDFs have one link (no joints) with any number of box, cylinder, sphere and
 mesh collision and visual elements, as the grasping object sets in use do.
