@@ -36,6 +36,7 @@ class Sim:
         if gui:
             self.client.configureDebugVisualizer(pb.COV_ENABLE_GUI, 0)
         self.steps_taken = 0
+        self.substeps = 1
 
     # -- bodies ---------------------------------------------------------------------------
 
@@ -189,6 +190,11 @@ class Sim:
         """Apply a world-frame force at the body's centre of mass for the next step only."""
         pos, _ = self.client.getBasePositionAndOrientation(body)
         self.client.applyExternalForce(body, -1, force, pos, pb.WORLD_FRAME)
+
+    def set_substeps(self, substeps: int) -> None:
+        """Split each `step` into this many physics sub-steps (1: no split)."""
+        self.client.setPhysicsEngineParameter(numSubSteps=substeps)
+        self.substeps = substeps
 
     def step(self) -> None:
         self.client.stepSimulation()

@@ -71,6 +71,9 @@ class WorldConfig:
     finger_force_n: float = 20.0
     finger_friction: float = 1.0
     perturbations: PerturbationSet = field(default_factory=PerturbationSet)
+    fall_step_m: float = 0.0008
+    """While a dropped object falls, steps are split so that it moves at most this far in one
+    physics sub-step (up to 32 sub-steps)."""
     push_settle_s: float = 0.3
     """Time after a push before `dropped` is judged."""
     held_image_size: int = 32
@@ -167,6 +170,7 @@ class GraspWorld:
         self.max_penetration_m = 0.0
         self._push: np.ndarray | None = None
         self._render_jitter = {"offset": (0.0, 0.0), "roll": 0.0, "light": None}
+        self._watch_falls = False
         self.phase_seconds: dict[str, float] = defaultdict(float)
         self.phase_steps: dict[str, int] = defaultdict(int)
 
@@ -179,6 +183,16 @@ class GraspWorld:
         finally:
             self.phase_seconds[name] += time.perf_counter() - start
             self.phase_steps[name] += self.sim.steps_taken - steps
+
+    @contextmanager
+    def _falls_watched(self):
+        self._watch_falls = True
+        try:
+            yield
+        finally:
+            self._watch_falls = False
+            if self.sim.substeps != 1:
+                self.sim.set_substeps(1)
 
     def _build_scene(self) -> None:
         # A thick tray floor with low walls outside the camera's view, and a floor below.
@@ -340,7 +354,7 @@ class GraspWorld:
             asymmetry = self._run(cfg.close_s, track_fingers=True)
             touching = all(self.hand.touching(self.object_body))
 
-        with self._phase("lift"):
+        with self._phase("lift"), self._falls_watched():
             top = HandPose(x, y, cfg.grasp_height_m + cfg.lift_height_m, theta)
             self._move(at, top, cfg.lift_s)
             self._run(cfg.hold_s)
@@ -359,7 +373,7 @@ class GraspWorld:
                 "perturb() needs a held object: the last grasp did not lift one (check "
                 "GraspOutcome.lifted before asking the adversary)")
         start, _ = self.sim.pose(self.object_body)
-        with self._phase("perturb"):
+        with self._phase("perturb"), self._falls_watched():
             self._push = perturbation.force
             self._run(perturbation.duration_s)
             self._push = None
@@ -396,9 +410,25 @@ class GraspWorld:
     def _step(self) -> None:
         if self._push is not None:
             self.sim.push(self.object_body, self._push)
+        self._refine_falls()
         self.sim.step()
         depth = -self.sim.min_contact_distance(self.object_body, self.tray)
         self.max_penetration_m = max(self.max_penetration_m, depth)
+
+    def _refine_falls(self) -> None:
+        """Split the step while a dropped object falls, so that it moves at most
+        `fall_step_m` per sub-step and its impact on the tray is resolved finely (a pushed
+        object can fall at 6 m/s: 27 mm per 240 Hz step, sinking it 3-5 mm for one step)."""
+        if not self._watch_falls:
+            return
+        substeps = 1
+        vz = self.sim.velocity(self.object_body)[0][2]
+        if vz < -0.2 and not self.sim.contact_count(self.hand.body, self.object_body) \
+                and self._object_height() < 0.2:
+            travel = -vz * self.config.timestep_s
+            substeps = int(min(32, np.ceil(travel / self.config.fall_step_m)))
+        if substeps != self.sim.substeps:
+            self.sim.set_substeps(max(1, substeps))
 
     def _run(self, seconds: float, until_still: bool = False, track_fingers: bool = False):
         """Step for `seconds`; returns the largest finger asymmetry seen when tracked."""
