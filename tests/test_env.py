@@ -177,3 +177,17 @@ def test_vector_env_stacks_infos_with_and_without_pushes():
         vec.reset()
     assert "none" in kinds and len(kinds) > 1
     vec.close()
+
+
+def test_randomisation_is_off_by_default_and_seeded_when_on():
+    plain = AdversarialGraspEnv(adversary="none")
+    base = plain.reset(seed=3)[0]
+    assert np.array_equal(base, plain.reset(seed=3)[0])
+    for option in ("randomize_color", "randomize_lighting", "randomize_camera"):
+        env = AdversarialGraspEnv(adversary="none", **{option: True})
+        first = env.reset(seed=3)[0]
+        assert not np.array_equal(first, base), option  # it changes the picture ...
+        assert np.array_equal(first, env.reset(seed=3)[0]), option  # ... the same way per seed
+        assert not np.array_equal(first, env.reset(seed=4)[0]), option
+        env.close()
+    plain.close()
