@@ -20,6 +20,7 @@ from advgrasp.policy import (
     to_tensor,
 )
 from envs.camera import TopDownCamera
+from envs.errors import InvalidActionError
 from envs.perturbation import Perturbation
 from gan_core.errors import CheckpointError
 
@@ -93,9 +94,16 @@ class GraspPolicy:
 
     def predict(self, observation: np.ndarray) -> tuple[float, float, float]:
         """The best grasp (x, y, theta) in metres and radians for an (H, W, 4) RGB-D image."""
+        observation = np.asarray(observation)
         if observation.shape != (self.image_size, self.image_size, 4):
-            raise ValueError(f"observation shape {observation.shape} does not match the policy's "
-                             f"({self.image_size}, {self.image_size}, 4) RGB-D input")
+            raise InvalidActionError(
+                f"observation shape {observation.shape} does not match the policy's "
+                f"({self.image_size}, {self.image_size}, 4) RGB-D input; make the world or "
+                "environment with obs_mode='rgbd'")
+        if observation.dtype != np.uint8:
+            raise InvalidActionError(
+                f"observation dtype {observation.dtype} is not uint8; pass the image as the "
+                "simulator renders it (0-255 colours, depth channel 0-255 over depth_range_m)")
         grasp = self.choose(observation)
         return grasp.x, grasp.y, grasp.theta
 

@@ -23,8 +23,12 @@ BYTES_PER_TRANSITION = 2 * 64 * 64 * 4
 """SAC keeps the observation and the next observation of each transition."""
 
 
+def make_env_adversary(config: TrainConfig) -> str:
+    return "random" if config.adversary == "learned" else config.adversary
+
+
 def make_env(config: TrainConfig) -> AdversarialGraspEnv:
-    adversary = "random" if config.adversary == "learned" else config.adversary
+    adversary = make_env_adversary(config)
     return AdversarialGraspEnv(adversary=adversary, alpha=config.alpha, action_type="continuous",
                                object_set=config.object_set, split="train", obs_mode="rgbd",
                                image_size=config.image_size)
@@ -38,6 +42,10 @@ def train_sb3(algo: str, config: TrainConfig, run_dir: Path) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     meta = run_metadata(config)
     meta["algo"] = algo
+    meta["adversary_used"] = make_env_adversary(config)
+    if config.adversary == "learned":
+        print("note: stable-baselines3 cannot train the learned adversary jointly; this run "
+              "trains against the random adversary (recorded as adversary_used in run.json)")
     (run_dir / "run.json").write_text(json.dumps(meta, indent=2))
     env = Monitor(make_env(config), str(run_dir / "monitor"), info_keywords=("R_R", "R_H"))
     common = {"seed": config.seed, "device": "cpu" if config.device == "auto" else config.device,

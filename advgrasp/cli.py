@@ -60,10 +60,14 @@ def cmd_train(args) -> int:
     start = time.perf_counter()
     try:
         trainer.run()
+        done = trainer.attempt - trainer.started_at
     finally:
         trainer.close()
-    print(f"trained {config.attempts} attempts in {time.perf_counter() - start:.0f} s "
-          f"-> {run_dir / 'policy.pt'}")
+    if done:
+        print(f"trained {done} attempts in {time.perf_counter() - start:.0f} s "
+              f"-> {run_dir / 'policy.pt'}")
+    else:
+        print(f"{run_dir} had already trained all {config.attempts} attempts")
     if config.eval_scenes:
         report, _ = evaluate_runs({"trained policy": run_dir}, run_dir, config.eval_scenes,
                                   f"advgrasp run {run_dir.name}")
@@ -72,7 +76,18 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    from envs.errors import ConfigError
+
     run_dir = Path(args.run)
+    if run_dir.is_file():
+        run_dir = run_dir.parent
+    if args.scenes < 1:
+        raise ConfigError(f"--scenes {args.scenes} must be at least 1")
+    if not (run_dir / "run.json").exists():
+        inner = sorted(p.parent for p in run_dir.glob("*/run.json"))
+        hint = (f"; it holds the runs {', '.join(str(p) for p in inner)}: pass one of them"
+                if inner else "; pass the folder a training run wrote")
+        raise ConfigError(f"{run_dir} is not a run folder (no run.json){hint}")
     report, _ = evaluate_runs({"trained policy": run_dir}, run_dir, args.scenes,
                               f"advgrasp run {run_dir.name}")
     print(f"report: {report}")
@@ -127,6 +142,12 @@ def demo_summary(evaluation: dict) -> list[str]:
     return lines
 
 
+def _preset_text(name: str) -> str:
+    from advgrasp.config import PRESETS
+
+    return ", ".join(f"{k}={v}" for k, v in PRESETS[name].items())
+
+
 def build_parser() -> argparse.ArgumentParser:
     from advgrasp.config import PRESETS, add_config_arguments
 
@@ -136,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a grasp policy, evaluate it, write a report")
     train.add_argument("--preset", default="demo", choices=sorted(PRESETS),
-                       help="starting values; options given override them")
+                       help="starting values; options given override them. demo: the "
+                            "defaults below; full: " + _preset_text("full") + "; tiny: "
+                            + _preset_text("tiny"))
     train.add_argument("--algo", default="grasp", choices=["grasp", "ppo", "sac"],
                        help="grasp: the one-step adversarial trainer; ppo, sac: "
                             "stable-baselines3 on the continuous environment")
@@ -146,13 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", help="evaluate a run folder on held-out objects")
     evaluate.add_argument("run", help="run folder with policy.pt")
-    evaluate.add_argument("--scenes", type=int, default=150, help="scenes per object set")
+    evaluate.add_argument("--scenes", type=int, default=150,
+                          help="held-out scenes per object set (default 150)")
     evaluate.set_defaults(func=cmd_evaluate)
 
     demo = sub.add_parser("demo", help="the main job: adversarial and self-supervised "
                           "training with one budget, evaluation and a report")
-    demo.add_argument("--preset", default="demo", choices=sorted(PRESETS))
-    demo.add_argument("--run-dir", default="runs/demo")
+    demo.add_argument("--preset", default="demo", choices=sorted(PRESETS),
+                      help="starting values of both runs (default demo)")
+    demo.add_argument("--run-dir", default="runs/demo",
+                      help="folder of the two runs and the report (default runs/demo)")
     add_config_arguments(demo)
     demo.set_defaults(func=cmd_demo)
     return parser
@@ -168,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     except AdvGraspError as err:
         print(f"advgrasp: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as err:
+        print(f"advgrasp: interrupted{': ' + str(err) if str(err) else ''}", file=sys.stderr)
+        return 130
     except Exception as err:
         from gan_core.errors import GanCoreError
         if isinstance(err, GanCoreError):

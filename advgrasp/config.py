@@ -24,7 +24,7 @@ class TrainConfig:
     adversary: str = "learned"
     """Adversary of phase two: none, random, oracle or learned (trained jointly)."""
     alpha: float = 1.0
-    """Weight of the adversary's win: target r = R_R - alpha * R_H."""
+    """Weight of the adversary's win, within [0, 1]: target r = R_R - alpha * R_H."""
     seed: int = 0
     """Seeds scenes, exploration, network initialisation and sampling."""
     object_set: str = "random_urdfs"
@@ -38,6 +38,7 @@ class TrainConfig:
     adversary_lr: float = 1e-3
     """RMSProp learning rate of the learned adversary."""
     batch_size: int = 32
+    """Samples per update of each network."""
     update_every: int = 4
     """Attempts between learning rounds (one update of each player per round)."""
     warmup_attempts: int = 64
@@ -75,14 +76,32 @@ class TrainConfig:
             raise ConfigError(f"alpha {self.alpha} must be within [0, 1]")
         if self.image_size % 4 or self.image_size < 48:
             raise ConfigError(f"image_size {self.image_size} must be a multiple of 4, >= 48")
+        if self.attempts < 1:
+            raise ConfigError(f"attempts {self.attempts} must be at least 1")
         if not 0 <= self.pretrain_attempts <= self.attempts:
             raise ConfigError(f"pretrain_attempts {self.pretrain_attempts} must be within "
                               f"[0, attempts = {self.attempts}]")
-        for name in ("attempts", "batch_size", "update_every", "buffer_capacity",
-                     "checkpoint_every", "top_k_start", "top_k_end"):
+        for name in ("attempts", "batch_size", "update_every", "buffer_capacity", "width",
+                     "checkpoint_every", "top_k_start", "top_k_end", "torch_threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} {getattr(self, name)} must be at least 1")
+        for name in ("warmup_attempts", "eval_scenes"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} {getattr(self, name)} must be at least 0")
+        for name in ("epsilon_start", "epsilon_end", "adversary_epsilon"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} {getattr(self, name)} is a probability: use a "
+                                  "value within [0, 1]")
+        for name in ("lr", "adversary_lr"):
+            value = getattr(self, name)
+            if not (value > 0 and value < float("inf")):
+                raise ConfigError(f"{name} {value} must be a positive learning rate, "
+                                  "such as 1e-3")
 
+
+RESUMABLE_CHANGES = ("attempts", "eval_scenes", "checkpoint_every", "device", "torch_threads",
+                     "progress")
+"""Fields that may differ when a run is resumed; any other change is refused."""
 
 PRESETS: dict[str, dict] = {
     "demo": {},
@@ -107,7 +126,7 @@ def field_docs(cls) -> dict[str, str]:
 
 def add_config_arguments(parser: argparse.ArgumentParser, cls=TrainConfig) -> None:
     """One `--field-name` option per dataclass field, with the field's doc as help."""
-    docs = field_docs(cls)
+    docs = {k: v.replace("%", "%%") for k, v in field_docs(cls).items()}  # argparse formats help
     for f in fields(cls):
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool", bool):

@@ -157,8 +157,8 @@ def write_report(out_dir: Path, evaluation: dict, runs: dict[str, Path],
                          + " | ".join(robust) + f" | {r['failures']['missed']} | "
                          f"{r['failures']['slipped']} | " + " | ".join(pushed) + " |")
         lines += ["", "Drop rate given a lift: " + "; ".join(
-            f"{name}: " + ", ".join(f"{a} {r['adversaries'][a]['drop_given_lifted']:.0%}"
-                                    for a in adversaries)
+            f"{name}: " + (", ".join(f"{a} {r['adversaries'][a]['drop_given_lifted']:.0%}"
+                                     for a in adversaries) if r["lifted"] else "n/a (no lift)")
             for name, r in per_policy.items()), "",
             f"![success by adversary](success_{set_name}.png)", ""]
         if set_name == "assets":

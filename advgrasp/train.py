@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import signal
 import subprocess
 import time
 from collections import deque
@@ -25,8 +26,9 @@ import torch
 
 from advgrasp.agents import GraspPolicy, LearnedAdversary
 from advgrasp.buffer import ReplayBuffer
-from advgrasp.config import TrainConfig
+from advgrasp.config import RESUMABLE_CHANGES, TrainConfig
 from envs.adversary import make_adversary
+from envs.errors import ConfigError
 from envs.world import GraspWorld, WorldConfig
 from gan_core.errors import NonFiniteLossError
 from gan_core.training import Player, TwoPlayerTrainer, set_seed
@@ -64,6 +66,10 @@ class GraspTrainer:
         config.validate()
         self.config, self.run_dir = config, Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        if not (self.run_dir / CHECKPOINT).exists():
+            # A run stopped before its first checkpoint starts afresh: drop its old logs.
+            for stale in [self.run_dir / "metrics.csv", *self.run_dir.glob("events.out.*")]:
+                stale.unlink(missing_ok=True)
         torch.set_num_threads(config.torch_threads)
         set_seed(config.seed)
         self.world = GraspWorld(WorldConfig(object_set=config.object_set, split="train",
@@ -95,6 +101,7 @@ class GraspTrainer:
             "push": ((), "int64"), "dropped": ((), "float32")})
         self.rng = np.random.default_rng(config.seed)
         self.attempt = 0
+        self.started_at = 0
         self.recent = deque(maxlen=200)
         self.env_seconds = 0.0
         self.learn_seconds = 0.0
@@ -155,14 +162,37 @@ class GraspTrainer:
     # -- the run --------------------------------------------------------------------------
 
     def run(self) -> Path:
-        """Train to `config.attempts`, resuming from the run folder's checkpoint if present."""
+        """Train to `config.attempts`, resuming from the run folder's checkpoint if present.
+
+        Ctrl-C (SIGINT) stops at the end of the current attempt and writes a checkpoint, so
+        the same command resumes exactly where it stopped.
+        """
         c = self.config
-        (self.run_dir / "run.json").write_text(json.dumps(run_metadata(c), indent=2))
         if (self.run_dir / CHECKPOINT).exists():
             self.resume()
             log.info("resumed %s at attempt %d", self.run_dir, self.attempt)
+        (self.run_dir / "run.json").write_text(json.dumps(run_metadata(c), indent=2))
         self.trainer.progress_update(self.attempt)
-        while self.attempt < c.attempts:
+        stop = []
+        previous = signal.signal(signal.SIGINT, lambda *_: stop.append(True))
+        try:
+            self._train(stop)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        if stop:
+            self.checkpoint()
+            self.trainer.close()
+            raise KeyboardInterrupt(
+                f"stopped at attempt {self.attempt} of {c.attempts}; checkpoint written to "
+                f"{self.run_dir / CHECKPOINT}: run the same command to resume")
+        self.policy.save(self.run_dir / "policy.pt")
+        torch.save(self.learned.net.state_dict(), self.run_dir / "adversary.pt")
+        self.trainer.close()
+        return self.run_dir
+
+    def _train(self, stop: list) -> None:
+        c = self.config
+        while self.attempt < c.attempts and not stop:
             record = self.attempt_once()
             metrics = {}
             if self.attempt >= c.warmup_attempts and self.attempt % c.update_every == 0:
@@ -175,10 +205,6 @@ class GraspTrainer:
             self._log(record, metrics)
             if self.attempt % c.checkpoint_every == 0 or self.attempt == c.attempts:
                 self.checkpoint()
-        self.policy.save(self.run_dir / "policy.pt")
-        torch.save(self.learned.net.state_dict(), self.run_dir / "adversary.pt")
-        self.trainer.close()
-        return self.run_dir
 
     def _log(self, record: dict, metrics: dict) -> None:
         window = list(self.recent)
@@ -199,12 +225,25 @@ class GraspTrainer:
         return self.trainer.save_checkpoint(self.run_dir / CHECKPOINT, extra=extra)
 
     def resume(self) -> None:
+        """Restore the run from its checkpoint; refuses a config that changes the training."""
+        from gan_core.checkpoint import read_checkpoint
+
+        _, saved = read_checkpoint(self.run_dir / CHECKPOINT, ["grasper", "adversary"])
+        changed = {k: (v, getattr(self.config, k)) for k, v in saved["config"].items()
+                   if k not in RESUMABLE_CHANGES and getattr(self.config, k, v) != v}
+        if changed:
+            listing = ", ".join(f"{k}={old!r} (you passed {new!r})"
+                                for k, (old, new) in changed.items())
+            raise ConfigError(
+                f"run folder {self.run_dir} was trained with {listing}; resume with the same "
+                "values, or use a new --run-dir")
         extra = self.trainer.load_checkpoint(self.run_dir / CHECKPOINT)
         self.attempt = extra["attempt"]
         self.rng.bit_generator.state = extra["rng"]
         self.grasps.load_state_dict(extra["grasps"])
         self.pushes.load_state_dict(extra["pushes"])
         self.recent.extend(extra["recent"])
+        self.started_at = self.attempt
 
     def close(self) -> None:
         self.world.close()

@@ -27,7 +27,8 @@ ENV_IDS = ("advgrasp/Grasp-v0", "advgrasp/AdversarialGrasp-v0")
 for _id, _entry in zip(ENV_IDS, ("envs.grasp_env:GraspEnv", "envs.grasp_env:AdversarialGraspEnv"),
                       strict=True):
     if _id not in registry:
-        register(id=_id, entry_point=_entry, max_episode_steps=1)
+        # No time limit: every episode ends by termination after its one step.
+        register(id=_id, entry_point=_entry)
 
 __all__ = [
     "ANGLE_BINS", "DIRECTIONS", "ENV_IDS", "AdvGraspError", "Adversary", "AdversarialGraspEnv",

@@ -141,3 +141,65 @@ def test_sb3_baselines_train_and_evaluate(tmp_path, algo):
     row = metrics["results"]["random_urdfs"][f"{algo} policy"]
     assert row["attempts"] == 3 and "oracle" in row["adversaries"]
     assert (run / "sb3_model.zip").exists() and (run / "report.md").exists()
+
+
+def test_ctrl_c_checkpoints_and_resumes_exactly(tmp_path):
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    subprocess.run(_train_cmd(straight, 60), check=True, capture_output=True)
+    proc = subprocess.Popen(_train_cmd(stopped, 60), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (stopped / CHECKPOINT).exists():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "run the same command to resume" in err and "Traceback" not in err
+    subprocess.run(_train_cmd(stopped, 60), check=True, capture_output=True)
+    assert weights_hash(stopped) == weights_hash(straight)
+
+
+def test_resume_refuses_changed_training_options(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--eval-scenes", "0", "--run-dir", str(run)]) == 0
+    before = (run / "run.json").read_text()
+    assert main(["train", *TINY, "--eval-scenes", "0", "--alpha", "0.5",
+                 "--run-dir", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "alpha=1.0 (you passed 0.5)" in err and str(run) in err
+    assert (run / "run.json").read_text() == before
+    # More attempts is a resumable change.
+    assert main(["train", *TINY, "--eval-scenes", "0", "--attempts", "44",
+                 "--run-dir", str(run)]) == 0
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--lr", "-1", "lr -1.0 must be a positive learning rate"),
+    ("--lr", "nan", "lr nan must be a positive"),
+    ("--width", "0", "width 0 must be at least 1"),
+    ("--torch-threads", "0", "torch_threads 0 must be at least 1"),
+    ("--epsilon-start", "2", "epsilon_start 2.0 is a probability"),
+    ("--eval-scenes", "-1", "eval_scenes -1 must be at least 0"),
+    ("--attempts", "0", "attempts 0 must be at least 1"),
+    ("--alpha", "2", "alpha 2.0 must be within [0, 1]"),
+])
+def test_bad_options_are_refused_with_the_value(tmp_path, capsys, option, value, message):
+    assert main(["train", *TINY, option, value, "--run-dir", str(tmp_path / "r")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_policy_refuses_images_it_cannot_read(tmp_path):
+    policy = GraspPolicy()
+    from envs.errors import InvalidActionError
+    with pytest.raises(InvalidActionError, match="dtype float64 is not uint8"):
+        policy.predict(np.zeros((64, 64, 4)))
+    with pytest.raises(InvalidActionError, match="obs_mode='rgbd'"):
+        policy.predict(np.zeros((64, 64, 3), np.uint8))
+
+
+def test_evaluate_points_at_the_runs_inside_a_folder(tmp_path, capsys):
+    (tmp_path / "demo" / "a").mkdir(parents=True)
+    (tmp_path / "demo" / "a" / "run.json").write_text("{}")
+    assert main(["evaluate", str(tmp_path / "demo")]) == 2
+    assert str(tmp_path / "demo" / "a") in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "demo" / "a"), "--scenes", "0"]) == 2
