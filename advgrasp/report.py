@@ -26,6 +26,8 @@ def read_curve(run_dir: Path) -> dict[str, np.ndarray]:
             if row.get("success_200") not in (None, ""):
                 for key in rows:
                     rows[key].append(float(row[key]))
+                if row.get("phase") == "1":  # no adversary acts in phase one: no drop rate
+                    rows["drop_200"][-1] = float("nan")
     return {k: np.array(v) for k, v in rows.items()}
 
 
@@ -53,7 +55,7 @@ def plot_learning_curves(runs: dict[str, Path], path: Path) -> Path:
         curve = read_curve(run_dir)
         if curve["attempt"].size:
             ax.plot(curve["attempt"], curve["success_200"], label=f"{label}: grasp success")
-            if curve["drop_200"].any():
+            if np.nan_to_num(curve["drop_200"]).any():
                 ax.plot(curve["attempt"], curve["drop_200"], "--",
                         label=f"{label}: dropped | lifted")
     ax.set_xlabel("grasp attempts")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class GraspOutcome:
     pose: HandPose
     object_name: str
     object_height_m: float
-    held_image: np.ndarray | None
+    held_image: np.ndarray | None = field(repr=False)
     finger_asymmetry_m: float
 
     @property
