@@ -10,6 +10,7 @@ unless it is 'none').
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from advgrasp.config import TrainConfig
 from advgrasp.train import run_metadata
 from envs.grasp_env import AdversarialGraspEnv
 
+log = logging.getLogger(__name__)
 MODEL = "sb3_model.zip"
 BYTES_PER_TRANSITION = 2 * 64 * 64 * 4
 """SAC keeps the observation and the next observation of each transition."""
@@ -34,7 +36,8 @@ def make_env(config: TrainConfig) -> AdversarialGraspEnv:
                                image_size=config.image_size)
 
 
-def train_sb3(algo: str, config: TrainConfig, run_dir: Path) -> int:
+def train_sb3(algo: str, config: TrainConfig, run_dir: Path) -> Path:
+    """Train PPO or SAC for `config.attempts` steps; returns the saved model's path."""
     from stable_baselines3 import PPO, SAC
     from stable_baselines3.common.monitor import Monitor
 
@@ -44,8 +47,8 @@ def train_sb3(algo: str, config: TrainConfig, run_dir: Path) -> int:
     meta["algo"] = algo
     meta["adversary_used"] = make_env_adversary(config)
     if config.adversary == "learned":
-        print("note: stable-baselines3 cannot train the learned adversary jointly; this run "
-              "trains against the random adversary (recorded as adversary_used in run.json)")
+        log.warning("stable-baselines3 cannot train the learned adversary jointly; this run "
+                    "trains against the random adversary (adversary_used in run.json)")
     (run_dir / "run.json").write_text(json.dumps(meta, indent=2))
     env = Monitor(make_env(config), str(run_dir / "monitor"), info_keywords=("R_R", "R_H"))
     common = {"seed": config.seed, "device": "cpu" if config.device == "auto" else config.device,
@@ -63,13 +66,7 @@ def train_sb3(algo: str, config: TrainConfig, run_dir: Path) -> int:
     model.learn(total_timesteps=config.attempts, progress_bar=config.progress)
     model.save(run_dir / MODEL)
     env.close()
-    print(f"trained {algo} for {config.attempts} attempts -> {run_dir / MODEL}")
-    if config.eval_scenes:
-        from advgrasp.cli import evaluate_runs
-        report, _ = evaluate_runs({f"{algo} policy": run_dir}, run_dir, config.eval_scenes,
-                                  f"advgrasp {algo} run {run_dir.name}")
-        print(f"report: {report}")
-    return 0
+    return run_dir / MODEL
 
 
 def sb3_chooser(run_dir: Path):

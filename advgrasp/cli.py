@@ -51,25 +51,28 @@ def cmd_train(args) -> int:
 
     config = config_from_args(args, args.preset)
     run_dir = Path(args.run_dir or f"runs/{args.algo}-{config.adversary}-{config.seed}")
-    if args.algo != "grasp":
-        from advgrasp.baselines import train_sb3
-        return train_sb3(args.algo, config, run_dir)
-    from advgrasp.train import GraspTrainer
-
-    trainer = GraspTrainer(config, run_dir)
     start = time.perf_counter()
-    try:
-        trainer.run()
-        done = trainer.attempt - trainer.started_at
-    finally:
-        trainer.close()
+    if args.algo == "grasp":
+        from advgrasp.train import GraspTrainer
+
+        trainer = GraspTrainer(config, run_dir)
+        try:
+            trainer.run()
+            done = trainer.attempt - trainer.started_at
+        finally:
+            trainer.close()
+        label, saved = "trained policy", run_dir / "policy.pt"
+    else:
+        from advgrasp.baselines import train_sb3
+
+        done, label = config.attempts, f"{args.algo} policy"
+        saved = train_sb3(args.algo, config, run_dir)
     if done:
-        print(f"trained {done} attempts in {time.perf_counter() - start:.0f} s "
-              f"-> {run_dir / 'policy.pt'}")
+        print(f"trained {done} attempts in {time.perf_counter() - start:.0f} s -> {saved}")
     else:
         print(f"{run_dir} had already trained all {config.attempts} attempts")
     if config.eval_scenes:
-        report, _ = evaluate_runs({"trained policy": run_dir}, run_dir, config.eval_scenes,
+        report, _ = evaluate_runs({label: run_dir}, run_dir, config.eval_scenes,
                                   f"advgrasp run {run_dir.name}")
         print(f"report: {report}")
     return 0
