@@ -118,16 +118,10 @@ def evaluate(choosers: dict[str, Chooser], object_sets: tuple[str, ...] = ("rand
 
 def _push_each(world, adversaries, held_state, rng) -> dict[str, bool]:
     """Each adversary pushes from the same held state; the state is restored after each."""
-    state = world.sim.save_state()
     dropped = {}
-    try:
-        for name, adversary in adversaries.items():
-            adversary.reset(rng)
-            dropped[name] = world.perturb(adversary.act(held_state)).dropped
-            world.sim.restore_state(state)
-            world.holding = True
-    finally:
-        world.sim.drop_state(state)
+    for name, adversary in adversaries.items():
+        adversary.reset(rng)
+        dropped[name] = world.trial_push(adversary.act(held_state)).dropped
     return dropped
 
 

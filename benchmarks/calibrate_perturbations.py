@@ -22,17 +22,6 @@ from envs.perturbation import PerturbationSet
 from envs.world import GraspWorld, WorldConfig
 
 
-def push_from_held(world: GraspWorld, push) -> bool:
-    """Apply `push` and restore the held state afterwards; returns whether it dropped."""
-    state = world.sim.save_state()
-    try:
-        return world.perturb(push).dropped
-    finally:
-        world.sim.restore_state(state)
-        world.holding = True
-        world.sim.drop_state(state)
-
-
 def calibrate(attempts: int, magnitudes: tuple[float, ...], offset_m: float, seed: int) -> dict:
     config = WorldConfig(perturbations=PerturbationSet(magnitudes_n=tuple(magnitudes)),
                          held_image_size=0)
@@ -59,7 +48,7 @@ def calibrate(attempts: int, magnitudes: tuple[float, ...], offset_m: float, see
             if not outcome.lifted:
                 continue
             push = random_adversary.act(outcome.held_state)
-            counts[kind][0] += push_from_held(world, push)
+            counts[kind][0] += world.trial_push(push).dropped
             counts[kind][1] += 1
             if kind == "centred":
                 counts["oracle"][0] += world.perturb(oracle.act(outcome.held_state)).dropped

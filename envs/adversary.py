@@ -69,20 +69,11 @@ class OracleAdversary:
         pass
 
     def act(self, held_state: dict) -> Perturbation | None:
-        world = self.world
-        state = world.sim.save_state()
         trials = []
-        try:
-            for push in self.choices:
-                outcome = world.perturb(push)
-                moved = float(np.linalg.norm(outcome.displacement_m))
-                trials.append((push, outcome.dropped, moved))
-                world.sim.restore_state(state)
-                world.holding = True
-        finally:
-            world.sim.restore_state(state)
-            world.holding = True
-            world.sim.drop_state(state)
+        for push in self.choices:
+            outcome = self.world.trial_push(push)
+            moved = float(np.linalg.norm(outcome.displacement_m))
+            trials.append((push, outcome.dropped, moved))
         self.last_trials = trials
         dropping = [t for t in trials if t[1]]
         if dropping:

@@ -271,6 +271,16 @@ class GraspWorld:
         end, _ = self.sim.pose(self.object_body)
         return PerturbOutcome(not self.holding, perturbation, end - start, self._object_height())
 
+    def trial_push(self, perturbation: Perturbation) -> PerturbOutcome:
+        """Apply a push from the held state and put the world back as it was before it."""
+        state = self.sim.save_state()
+        try:
+            return self.perturb(perturbation)
+        finally:
+            self.sim.restore_state(state)
+            self.holding = True
+            self.sim.drop_state(state)
+
     # -- helpers --------------------------------------------------------------------------
 
     def _check_grasp(self, x: float, y: float, theta: float) -> None:
