@@ -1,0 +1,197 @@
+"""Sessions, trials, questionnaire answers and events of a study (a part of `StudyStore`).
+
+Each method that writes runs one immediate transaction that is committed before it returns,
+so whatever a session logged survives the process being killed at any later moment.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+
+from advgrasp.study.errors import ParticipantStateError, StudyDataError
+
+TRIAL_KEYS = ("index", "practice", "object", "seed", "wall_time", "monotonic_start",
+              "monotonic_end", "grasp_x", "grasp_y", "grasp_theta", "predicted_success", "r_r",
+              "perturbation", "reaction_time_s", "r_h", "reward", "model_version")
+"""Keys of a trial dict given to `record_trial`. Times: `wall_time` ISO 8601 (UTC),
+`monotonic_*` seconds of `time.monotonic()`, `reaction_time_s` seconds from input enabled to
+confirmation (None without a push). Grasp: x, y in metres, theta in radians. `perturbation` is
+a push's name such as "left_32N" or None; r_r, r_h in {0, 1}; reward = r_r - alpha * r_h."""
+
+SESSION_END = ("finished", "aborted")
+EVENT_KINDS = ("withdrawal", "exclusion", "note")
+
+
+def now() -> str:
+    """Wall-clock time in UTC, ISO 8601 with microseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def trial_seed(study_seed: int, participant_number: int, index: int, practice: bool) -> int:
+    """The scene seed of a trial: the same in every condition of one participant (matched
+    controls), different between participants, trials and practice."""
+    return (study_seed * 1_000_003 + participant_number * 10_007 + index * 2 + practice) % 2**31
+
+
+class SessionRecords:
+    """Mixed into `StudyStore`: needs its `write`, `rows`, `participant` and `condition`."""
+
+    def session_settings(self, code: str, condition_id: int | str) -> dict:
+        """The settings of a participant's session in a condition, from the study file.
+
+        Returns:
+            {"participant", "condition", "condition_id", "adversary", "objects", "trials",
+            "practice_trials", "time_limit_s", "starting_checkpoint", "seeds",
+            "practice_seeds", "consent"}: `seeds[i]` seeds trial i; every condition of one
+            participant gets the same seeds and objects.
+        """
+        person, condition = self.participant(code), self.condition(condition_id)
+        config = self.study_config()
+        number = person["order_number"]
+        first = condition["id"] == person["condition_order"][0]
+        practice = config["practice_trials"] if first else 0
+        return {"participant": code, "condition": condition["name"],
+                "condition_id": condition["id"], "adversary": condition["adversary"],
+                "objects": condition["objects"], "object_set": config["object_set"],
+                "trials": condition["budget"], "practice_trials": practice,
+                "time_limit_s": config["time_limit_s"],
+                "starting_checkpoint": condition["starting_checkpoint"],
+                "seeds": [trial_seed(config["seed"], number, i, False)
+                          for i in range(condition["budget"])],
+                "practice_seeds": [trial_seed(config["seed"], number, i, True)
+                                   for i in range(practice)],
+                "consent": config["consent"]}
+
+    def start_session(self, code: str, condition_id: int | str, settings: dict) -> int:
+        """Start a session, or return the participant's unfinished one in this condition (to
+        resume it: see `finished_trials`)."""
+        person, condition = self.participant(code), self.condition(condition_id)
+        if person["withdrawn_at"]:
+            raise ParticipantStateError(f"participant {code} withdrew; a session cannot start")
+        with self.write() as c:
+            found = c.execute("SELECT id FROM sessions WHERE participant_id = ? AND "
+                              "condition_id = ? AND status = 'running' ORDER BY id DESC",
+                              (person["id"], condition["id"])).fetchone()
+            if found:
+                return found[0]
+            cursor = c.execute("INSERT INTO sessions (participant_id, condition_id, "
+                               "settings_json, started_at) VALUES (?, ?, ?, ?)",
+                               (person["id"], condition["id"],
+                                json.dumps(settings, default=str), now()))
+            return cursor.lastrowid
+
+    def session(self, session_id: int) -> dict:
+        found = self.rows("SELECT s.*, p.code AS participant, c.name AS condition FROM "
+                          "sessions s JOIN participants p ON p.id = s.participant_id JOIN "
+                          "conditions c ON c.id = s.condition_id WHERE s.id = ?", (session_id,))
+        if not found:
+            raise StudyDataError(f"study {self.path} has no session {session_id}; list them "
+                                 f"with `advgrasp study status {self.path}`")
+        row = found[0]
+        row["settings"] = json.loads(row.pop("settings_json"))
+        return row
+
+    def sessions(self) -> list[dict]:
+        return [self.session(r["id"]) for r in self.rows("SELECT id FROM sessions ORDER BY id")]
+
+    def finished_trials(self, session_id: int) -> list[dict]:
+        """The session's logged trials, practice first, each in index order, as dicts with the
+        `TRIAL_KEYS` (plus `id`)."""
+        rows = self.rows("SELECT * FROM trials WHERE session_id = ? ORDER BY practice DESC, "
+                         "idx", (session_id,))
+        for row in rows:
+            row["index"] = row.pop("idx")
+            row["practice"] = bool(row["practice"])
+            row.pop("session_id")
+        return rows
+
+    def record_trial(self, session_id: int, trial: dict) -> int:
+        """Log one finished trial, committed before returning. Returns the trial's id."""
+        missing = [k for k in TRIAL_KEYS if k not in trial]
+        if missing:
+            raise StudyDataError(f"trial of session {session_id} lacks {missing}; a trial dict "
+                                 f"needs every key of {TRIAL_KEYS}")
+        for key in ("grasp_x", "grasp_y", "grasp_theta", "predicted_success", "r_r", "r_h",
+                    "reward", "monotonic_start", "monotonic_end"):
+            if not isinstance(trial[key], (int, float)) or not math.isfinite(trial[key]):
+                raise StudyDataError(f"trial {trial['index']} of session {session_id}: {key} "
+                                     f"= {trial[key]!r} must be a finite number")
+        values = [trial[k] for k in TRIAL_KEYS]
+        values[1] = int(bool(trial["practice"]))
+        with self.write() as c:
+            status = c.execute("SELECT status FROM sessions WHERE id = ?",
+                               (session_id,)).fetchone()
+            if status is None or status[0] != "running":
+                raise StudyDataError(f"session {session_id} is "
+                                     f"{'unknown' if status is None else status[0]}; trials go "
+                                     "into a running session (start_session)")
+            try:
+                cursor = c.execute(
+                    f"INSERT INTO trials (session_id, idx, {', '.join(TRIAL_KEYS[1:])}) VALUES "
+                    f"({', '.join('?' * (len(TRIAL_KEYS) + 1))})", (session_id, *values))
+            except Exception as err:
+                if "UNIQUE" not in str(err):
+                    raise
+                kind = "practice trial" if trial["practice"] else "trial"
+                raise StudyDataError(f"{kind} {trial['index']} of session {session_id} is "
+                                     "already logged; resume after finished_trials()") from None
+            return cursor.lastrowid
+
+    def record_answers(self, session_id: int, answers: dict[str, int]) -> None:
+        """Log a questionnaire's answers for a session (item id -> scale point)."""
+        questionnaire = self.study_config()["questionnaire"]
+        items, scale = {i["id"] for i in questionnaire["items"]}, questionnaire["scale"]
+        for item_id, value in answers.items():
+            if item_id not in items:
+                raise StudyDataError(f"answer to unknown item {item_id!r}; the questionnaire's "
+                                     f"items are {sorted(items)}")
+            if isinstance(value, bool) or not isinstance(value, int) or not (
+                    scale["min"] <= value <= scale["max"]):
+                raise StudyDataError(f"answer {item_id} = {value!r} is outside the scale "
+                                     f"{scale['min']}..{scale['max']}")
+        stamp = now()
+        with self.write() as c:
+            c.executemany("INSERT OR REPLACE INTO answers (session_id, item_id, value, "
+                          "answered_at) VALUES (?, ?, ?, ?)",
+                          [(session_id, k, v, stamp) for k, v in answers.items()])
+
+    def end_session(self, session_id: int, status: str = "finished") -> None:
+        """Close a session as 'finished' or 'aborted' (an aborted one is not resumed)."""
+        if status not in SESSION_END:
+            raise StudyDataError(f"session status {status!r}: use one of {SESSION_END}")
+        with self.write() as c:
+            c.execute("UPDATE sessions SET status = ?, ended_at = ? WHERE id = ?",
+                      (status, now(), session_id))
+
+    def record_event(self, kind: str, reason: str, code: str | None = None,
+                     session_id: int | None = None, trial_id: int | None = None) -> int:
+        """Log a withdrawal, an exclusion (of a participant, a session or a trial) or a note.
+
+        A withdrawal also marks the participant withdrawn: none of their data is analysed.
+        """
+        if kind not in EVENT_KINDS:
+            raise StudyDataError(f"event kind {kind!r}: use one of {EVENT_KINDS}")
+        if not reason.strip():
+            raise StudyDataError(f"a {kind} needs a reason; say why in a few words")
+        person = self.participant(code) if code is not None else None
+        if kind == "withdrawal" and person is None:
+            raise StudyDataError("a withdrawal needs the participant's code")
+        with self.write() as c:
+            for table, key in (("sessions", session_id), ("trials", trial_id)):
+                if key is not None and not c.execute(f"SELECT 1 FROM {table} WHERE id = ?",
+                                                     (key,)).fetchone():
+                    raise StudyDataError(f"study {self.path} has no {table[:-1]} {key}")
+            if kind == "withdrawal":
+                c.execute("UPDATE participants SET withdrawn_at = ? WHERE id = ?",
+                          (now(), person["id"]))
+            cursor = c.execute("INSERT INTO events (kind, participant_id, session_id, trial_id, "
+                               "reason, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                               (kind, person["id"] if person else None, session_id, trial_id,
+                                reason.strip(), now()))
+            return cursor.lastrowid
+
+    def events(self) -> list[dict]:
+        return self.rows("SELECT e.*, p.code AS participant FROM events e LEFT JOIN "
+                         "participants p ON p.id = e.participant_id ORDER BY e.id")
