@@ -24,11 +24,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from advgrasp.agents import GraspPolicy, LearnedAdversary
+from advgrasp.agents import Grasp, GraspPolicy, LearnedAdversary
 from advgrasp.buffer import ReplayBuffer
 from advgrasp.config import RESUMABLE_CHANGES, TrainConfig
 from envs.adversary import make_adversary
 from envs.errors import ConfigError
+from envs.perturbation import Perturbation
 from envs.world import GraspWorld, WorldConfig
 from gan_core.errors import NonFiniteLossError
 from gan_core.training import Player, TwoPlayerTrainer, set_seed
@@ -129,24 +130,53 @@ class GraspTrainer:
         start = time.perf_counter()
         world.reset(seed=int(self.rng.integers(2**31)))
         observation = world.observe()
-        top_k, epsilon = self.exploration()
-        grasp = self.policy.choose(observation, self.rng, top_k, epsilon)
+        grasp = self.choose_grasp(observation)
         outcome = world.grasp(grasp.x, grasp.y, grasp.theta)
-        r_r, r_h = float(outcome.lifted), 0.0
+        r_r, r_h, push = float(outcome.lifted), 0.0, None
         if outcome.lifted and self.in_phase_two and config.adversary != "none":
             self.phase_two.reset(self.rng)
             push = self.phase_two.act(outcome.held_state)
             r_h = float(world.perturb(push).dropped)
-            self.pushes.add(image=outcome.held_image, theta=grasp.theta,
-                            push=world.config.perturbations.index(push), dropped=r_h)
-        target = r_r - config.alpha * r_h
-        self.grasps.add(image=observation, cell=grasp.cell, angle=grasp.angle, target=target)
         self.env_seconds += time.perf_counter() - start
+        return self.record_attempt(observation, grasp, r_r, r_h, push, outcome.held_image)
+
+    def choose_grasp(self, observation: np.ndarray) -> Grasp:
+        """The grasp for an RGB-D observation (H, W, 4) uint8 under the current exploration."""
+        top_k, epsilon = self.exploration()
+        return self.policy.choose(observation, self.rng, top_k, epsilon)
+
+    def record_attempt(self, observation: np.ndarray, grasp: Grasp, r_r: float,
+                       r_h: float = 0.0, push: Perturbation | None = None,
+                       held_image: np.ndarray | None = None) -> dict:
+        """Store a finished attempt in the replay buffers and count it.
+
+        Used by `attempt_once` and by callers that drive the world themselves (a person
+        choosing the push).
+
+        Args:
+            observation: the RGB-D image the grasp was chosen from, (H, W, 4) uint8.
+            grasp: the grasp executed.
+            r_r: 1.0 when the grasp lifted the object, else 0.0.
+            r_h: 1.0 when the push dropped it, else 0.0.
+            push: the perturbation applied, or None when nothing pushed.
+            held_image: side view of the held object (S, S, 3) uint8; needed with `push`.
+        """
+        if push is not None:
+            self.pushes.add(image=held_image, theta=grasp.theta,
+                            push=self.world.config.perturbations.index(push), dropped=r_h)
+        target = r_r - self.config.alpha * r_h
+        self.grasps.add(image=observation, cell=grasp.cell, angle=grasp.angle, target=target)
         self.attempt += 1
         record = {"R_R": r_r, "R_H": r_h, "reward": target, "predicted": grasp.predicted,
                   "phase": 2 if r_h or self.in_phase_two else 1}
         self.recent.append(record)
         return record
+
+    def use_world(self, world: GraspWorld) -> None:
+        """Attempt in `world` from now on (closing the trainer's own); `close` closes it."""
+        if world is not self.world:
+            self.world.close()
+            self.world = world
 
     def learn(self) -> dict:
         """One round of updates for the grasper and, once it has data, the adversary."""
