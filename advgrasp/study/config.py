@@ -10,13 +10,14 @@ Study file (`assets/study/default.toml` is a complete example)::
     name = "pilot"                 # free text
     seed = 0                       # seeds every trial's scene, the same in every condition
     consent = "..."                # shown before the first trial
-    practice_trials = 2            # logged as practice, left out of the analysis
+    practice_trials = 2            # at the start of every session; logged, not analysed
     trials_per_condition = 12      # the default budget of a condition
     time_limit_s = 10.0            # per trial; no push is logged when it runs out
     questionnaire = "questionnaire.toml"   # relative to the study file
     starting_checkpoint = ""       # run folder or policy.pt; "" = a fresh seeded robot
     object_set = "assets"          # objects of the trials
     held_out_scenes = 20           # scenes per object set when the resulting robots are evaluated
+    updates_per_trial = 4          # learning rounds of the robot after each scored trial
 
     [participants]
     fields = []                    # extra fields asked at add-participant; none by default
@@ -53,7 +54,7 @@ IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 STUDY_DEFAULTS = {"name": "study", "seed": 0, "consent": "", "practice_trials": 2,
                   "trials_per_condition": 12, "time_limit_s": 10.0,
                   "questionnaire": "questionnaire.toml", "starting_checkpoint": "",
-                  "object_set": "assets", "held_out_scenes": 20}
+                  "object_set": "assets", "held_out_scenes": 20, "updates_per_trial": 4}
 
 
 def read_toml(path: str | Path, what: str) -> dict:
@@ -150,7 +151,8 @@ def load_study_config(path: str | Path) -> dict:
     Returns:
         The study settings (`STUDY_DEFAULTS` filled in), with "conditions" (a list of
         {"name", "adversary", "objects", "budget", "starting_checkpoint"}),
-        "participant_fields" and the checked "questionnaire".
+        "participant_fields", the checked "questionnaire" and "questionnaire_file" (its
+        path).
 
     Raises:
         StudyConfigError: naming the file and the bad entry.
@@ -167,7 +169,7 @@ def load_study_config(path: str | Path) -> dict:
     for key, default in STUDY_DEFAULTS.items():
         kinds = (int, float) if isinstance(default, float) else (type(default),)
         config[key] = _typed(study, key, kinds, f"{where} [study]", default=default)
-    for key in ("practice_trials", "held_out_scenes"):
+    for key in ("practice_trials", "held_out_scenes", "updates_per_trial"):
         if config[key] < 0:
             raise StudyConfigError(f"{where} [study]: {key} = {config[key]} must be >= 0")
     if config["trials_per_condition"] < 1:

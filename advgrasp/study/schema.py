@@ -8,6 +8,7 @@ Version 1: the study, conditions, participants, sessions, trials, answers and ev
 Version 2: indexes for the per-session and per-participant reads, and the `tidy_trials` view
 (one row per trial with its participant, condition and exclusion flag) that the export and the
 analysis read.
+Version 3: `evaluations`, the held-out evaluation of the robot each session left behind.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ MIGRATIONS: list[list[str]] = [
             practice INTEGER NOT NULL CHECK (practice IN (0, 1)),
             object TEXT NOT NULL,
             seed INTEGER NOT NULL,
-            wall_time TEXT NOT NULL,
+            wall_time REAL NOT NULL,
             monotonic_start REAL NOT NULL,
             monotonic_end REAL NOT NULL,
             grasp_x REAL NOT NULL,
@@ -65,7 +66,7 @@ MIGRATIONS: list[list[str]] = [
             reaction_time_s REAL,
             r_h REAL NOT NULL,
             reward REAL NOT NULL,
-            model_version TEXT NOT NULL,
+            model_version INTEGER NOT NULL,
             UNIQUE (session_id, practice, idx))""",
         """CREATE TABLE answers (
             id INTEGER PRIMARY KEY,
@@ -104,6 +105,19 @@ MIGRATIONS: list[list[str]] = [
             JOIN sessions s ON s.id = t.session_id
             JOIN participants p ON p.id = s.participant_id
             JOIN conditions c ON c.id = s.condition_id""",
+    ],
+    [  # version 3
+        """CREATE TABLE evaluations (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            object_set TEXT NOT NULL,
+            scenes INTEGER NOT NULL,
+            grasp_success REAL NOT NULL,
+            robust_random REAL NOT NULL,
+            robust_oracle REAL NOT NULL,
+            result_json TEXT NOT NULL,
+            evaluated_at TEXT NOT NULL,
+            UNIQUE (session_id, object_set))""",
     ],
 ]
 

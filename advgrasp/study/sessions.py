@@ -10,15 +10,19 @@ import json
 import math
 from datetime import datetime, timezone
 
+import numpy as np
+
 from advgrasp.study.errors import ParticipantStateError, StudyDataError
 
 TRIAL_KEYS = ("index", "practice", "object", "seed", "wall_time", "monotonic_start",
               "monotonic_end", "grasp_x", "grasp_y", "grasp_theta", "predicted_success", "r_r",
               "perturbation", "reaction_time_s", "r_h", "reward", "model_version")
-"""Keys of a trial dict given to `record_trial`. Times: `wall_time` ISO 8601 (UTC),
-`monotonic_*` seconds of `time.monotonic()`, `reaction_time_s` seconds from input enabled to
-confirmation (None without a push). Grasp: x, y in metres, theta in radians. `perturbation` is
-a push's name such as "left_32N" or None; r_r, r_h in {0, 1}; reward = r_r - alpha * r_h."""
+"""Keys of a trial dict given to `record_trial`. `index` counts from 0 over the session,
+practice trials included. Times: `wall_time` Unix seconds, `monotonic_*` seconds of
+`time.monotonic()`, `reaction_time_s` seconds from input enabled to confirmation (None without
+a push). Grasp: x, y in metres, theta in radians. `perturbation` is a push's name such as
+"left:32" (direction, newtons) or None; r_r, r_h in {0, 1}; reward = r_r - alpha * r_h;
+`model_version` the robot's learning rounds when it chose the grasp."""
 
 SESSION_END = ("finished", "aborted")
 EVENT_KINDS = ("withdrawal", "exclusion", "note")
@@ -29,10 +33,11 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def trial_seed(study_seed: int, participant_number: int, index: int, practice: bool) -> int:
-    """The scene seed of a trial: the same in every condition of one participant (matched
-    controls), different between participants, trials and practice."""
-    return (study_seed * 1_000_003 + participant_number * 10_007 + index * 2 + practice) % 2**31
+def participant_seed(study_seed: int, participant_number: int) -> int:
+    """The scene seed of a participant's sessions: the same in every condition (matched
+    controls see the same objects and poses), different between participants."""
+    return int(np.random.SeedSequence([study_seed, participant_number]).generate_state(1)[0]
+               >> 1)
 
 
 class SessionRecords:
@@ -42,27 +47,20 @@ class SessionRecords:
         """The settings of a participant's session in a condition, from the study file.
 
         Returns:
-            {"participant", "condition", "condition_id", "adversary", "objects", "trials",
-            "practice_trials", "time_limit_s", "starting_checkpoint", "seeds",
-            "practice_seeds", "consent"}: `seeds[i]` seeds trial i; every condition of one
-            participant gets the same seeds and objects.
+            The keys of `advgrasp.human.settings.SessionSettings`: objects, object_set,
+            trials, practice_trials, time_limit_s, checkpoint (None: a fresh robot), seed,
+            updates_per_trial. Every condition of one participant gets the same seed, objects
+            (when the study file gives them the same) and practice trials, so trial i shows
+            the same scene in each: the conditions without a person are matched controls.
         """
         person, condition = self.participant(code), self.condition(condition_id)
         config = self.study_config()
-        number = person["order_number"]
-        first = condition["id"] == person["condition_order"][0]
-        practice = config["practice_trials"] if first else 0
-        return {"participant": code, "condition": condition["name"],
-                "condition_id": condition["id"], "adversary": condition["adversary"],
-                "objects": condition["objects"], "object_set": config["object_set"],
-                "trials": condition["budget"], "practice_trials": practice,
+        return {"objects": list(condition["objects"]), "object_set": config["object_set"],
+                "trials": condition["budget"], "practice_trials": config["practice_trials"],
                 "time_limit_s": config["time_limit_s"],
-                "starting_checkpoint": condition["starting_checkpoint"],
-                "seeds": [trial_seed(config["seed"], number, i, False)
-                          for i in range(condition["budget"])],
-                "practice_seeds": [trial_seed(config["seed"], number, i, True)
-                                   for i in range(practice)],
-                "consent": config["consent"]}
+                "checkpoint": condition["starting_checkpoint"] or None,
+                "seed": participant_seed(config["seed"], person["order_number"]),
+                "updates_per_trial": config["updates_per_trial"]}
 
     def start_session(self, code: str, condition_id: int | str, settings: dict) -> int:
         """Start a session, or return the participant's unfinished one in this condition (to
@@ -114,7 +112,7 @@ class SessionRecords:
             raise StudyDataError(f"trial of session {session_id} lacks {missing}; a trial dict "
                                  f"needs every key of {TRIAL_KEYS}")
         for key in ("grasp_x", "grasp_y", "grasp_theta", "predicted_success", "r_r", "r_h",
-                    "reward", "monotonic_start", "monotonic_end"):
+                    "reward", "wall_time", "monotonic_start", "monotonic_end"):
             if not isinstance(trial[key], (int, float)) or not math.isfinite(trial[key]):
                 raise StudyDataError(f"trial {trial['index']} of session {session_id}: {key} "
                                      f"= {trial[key]!r} must be a finite number")
