@@ -24,9 +24,11 @@ class SessionSettings:
         time_limit_s: seconds a person has to choose a push; then "no perturbation" is logged.
         checkpoint: starting checkpoint: a run folder holding checkpoint.pt, or the file; None
             starts from an untrained robot.
-        seed: seeds the scenes; trial i's scene depends only on (seed, i), so conditions with
-            the same seed see the same objects and poses.
+        seed: seeds the scenes when `seeds` is empty: scene i depends only on (seed, i), so
+            conditions with the same seed see the same objects and poses.
         updates_per_trial: learning rounds of the robot after every scored trial.
+        seeds: world seed of each scored trial (the study's matched seeds); empty: from `seed`.
+        practice_seeds: world seed of each practice trial; empty: from `seed`.
     """
 
     objects: tuple[str, ...] = ASSET_OBJECTS
@@ -37,6 +39,8 @@ class SessionSettings:
     checkpoint: str | None = None
     seed: int = 0
     updates_per_trial: int = 4
+    seeds: tuple[int, ...] = ()
+    practice_seeds: tuple[int, ...] = ()
 
     def validate(self) -> None:
         if not self.objects:
@@ -50,20 +54,52 @@ class SessionSettings:
                                "of seconds, such as 10")
         if self.updates_per_trial < 0:
             raise SessionError(f"updates_per_trial {self.updates_per_trial} must be >= 0")
+        for name, count in (("seeds", self.trials), ("practice_seeds", self.practice_trials)):
+            given = len(getattr(self, name))
+            if given and given < count:
+                raise SessionError(f"{name} holds {given} seeds for {count} trials: give one "
+                                   "per trial, or none")
 
     @property
     def total_trials(self) -> int:
         return self.practice_trials + self.trials
 
-    def scene(self, index: int) -> tuple[str, int]:
-        """Object name and world seed of trial `index` (0-based, practice included)."""
-        seed = int(np.random.SeedSequence([self.seed, index]).generate_state(1)[0] >> 1)
+    def trial_at(self, position: int) -> tuple[bool, int]:
+        """(practice, index) of the trial at `position` in the session (practice first);
+        practice and scored trials are each numbered from 0."""
+        practice = position < self.practice_trials
+        return practice, position if practice else position - self.practice_trials
+
+    def scene(self, practice: bool, index: int) -> tuple[str, int]:
+        """Object name and world seed of a practice or scored trial."""
+        given = self.practice_seeds if practice else self.seeds
+        if given:
+            seed = int(given[index])
+        else:
+            entropy = [self.seed, index, int(practice)]
+            seed = int(np.random.SeedSequence(entropy).generate_state(1)[0] >> 1)
         return self.objects[index % len(self.objects)], seed
 
     def as_dict(self) -> dict:
         values = asdict(self)
-        values["objects"] = list(self.objects)
+        for name in ("objects", "seeds", "practice_seeds"):
+            values[name] = list(values[name])
         return values
+
+    @classmethod
+    def from_study(cls, settings: dict, **overrides) -> SessionSettings:
+        """Settings from `StudyStore.session_settings` (other keys there are ignored)."""
+        values = {"objects": tuple(settings["objects"]),
+                  "object_set": settings.get("object_set", "assets"),
+                  "trials": settings["trials"], "practice_trials": settings["practice_trials"],
+                  "time_limit_s": settings["time_limit_s"],
+                  "checkpoint": settings.get("starting_checkpoint") or None,
+                  "seeds": tuple(settings.get("seeds", ())),
+                  "practice_seeds": tuple(settings.get("practice_seeds", ()))}
+        values.update(overrides)
+        result = cls(**values)
+        result.validate()
+        return result
 
     @classmethod
     def from_dict(cls, values: dict) -> SessionSettings:
@@ -73,18 +109,18 @@ class SessionSettings:
         if unknown:
             raise SessionError(f"unknown session settings {unknown}: use only {sorted(known)}")
         values = dict(values)
-        if "objects" in values:
-            objects = values["objects"]
-            values["objects"] = tuple(objects.split(",") if isinstance(objects, str)
-                                      else objects)
+        for name in ("objects", "seeds", "practice_seeds"):
+            if name in values:
+                given = values[name]
+                values[name] = tuple(given.split(",") if isinstance(given, str) else given)
         settings = cls(**values)
         settings.validate()
         return settings
 
 
 def perturbation_name(push: Perturbation | None) -> str | None:
-    """The logged name of a push, such as 'left:32' (direction and newtons), or None."""
-    return None if push is None else f"{push.direction}:{push.magnitude_n:g}"
+    """The logged name of a push, such as 'left_32N' (direction and newtons), or None."""
+    return None if push is None else f"{push.direction}_{push.magnitude_n:g}N"
 
 
 def perturbation_from_name(name: str | None, allowed: list[Perturbation]) -> Perturbation | None:

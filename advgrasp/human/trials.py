@@ -21,43 +21,25 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from advgrasp.agents import Grasp
+from advgrasp.agents import Grasp, GraspPolicy
 from advgrasp.config import TrainConfig
 from advgrasp.human.errors import SessionError
+from advgrasp.human.live import BackgroundLearner, LiveWorld
 from advgrasp.human.settings import SessionSettings, perturbation_from_name, perturbation_name
 from advgrasp.policy import ANGLES
 from advgrasp.train import CHECKPOINT, GraspTrainer
 from envs.outcomes import GraspOutcome
 from envs.perturbation import Perturbation
-from envs.world import GraspWorld, WorldConfig
+from envs.world import WorldConfig
 
 log = logging.getLogger(__name__)
 SESSION_FILE = "session.json"
-
-
-class LiveWorld(GraspWorld):
-    """A `GraspWorld` that calls `on_step(dt_s)` after every physics step.
-
-    A window uses the hook to draw the grasp, the lift and the push as they happen and to
-    keep its event queue drained; with no hook it behaves exactly like `GraspWorld`.
-    """
-
-    def __init__(self, config: WorldConfig | None = None):
-        super().__init__(config)
-        self.on_step: Callable[[float], None] | None = None
-
-    def _step(self) -> None:
-        super()._step()
-        if self.on_step is not None:
-            self.on_step(self.config.timestep_s)
 
 
 @dataclass
@@ -65,7 +47,7 @@ class HeldTrial:
     """The first half of a trial: the scene, the robot's grasp and whether it lifted.
 
     Attributes:
-        index: trial number in the session, 0-based, practice trials included.
+        index: trial number, 0-based, counted separately for practice and scored trials.
         practice: a practice trial (logged, excluded from analysis, not learned from).
         object: object name; seed: the world seed of the scene.
         grasp: the robot's grasp (x, y in metres, theta in radians, predicted success).
@@ -91,47 +73,36 @@ class HeldTrial:
         return bool(self.outcome.lifted)
 
 
-class BackgroundLearner:
-    """Runs one job at a time (learning rounds, a checkpoint) in a worker thread."""
-
-    def __init__(self):
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-
-    def start(self, job: Callable[[], None]) -> None:
-        self.wait()
-        self._thread = threading.Thread(target=self._run, args=(job,), name="robot-learning",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run(self, job: Callable[[], None]) -> None:
-        try:
-            job()
-        except BaseException as err:  # handed to the main thread by `wait`
-            self._error = err
-
-    @property
-    def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def wait(self) -> None:
-        """Block until the current job ends; re-raise its error in the caller's thread."""
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+SESSION_OVERRIDES = {"progress": False, "torch_threads": 1, "device": "cpu", "eval_scenes": 0}
+"""Training options a session always uses: one torch thread, so learning never starves the
+window's thread."""
 
 
-def checkpoint_file(path: str | Path) -> Path:
-    """The checkpoint file of a run folder (or the file itself)."""
+def starting_point(path: str | Path | None) -> tuple[TrainConfig, int, Path | None]:
+    """The trainer config, attempt count and file a session starts from.
+
+    Args:
+        path: a run folder holding checkpoint.pt, a checkpoint file, a file named policy.pt
+            (weights only: fresh optimisers and buffers), or None (an untrained robot, seeded).
+    """
+    if path is None:
+        return TrainConfig(**SESSION_OVERRIDES), 0, None
     path = Path(path)
-    path = path / CHECKPOINT if path.is_dir() else path
+    if path.is_dir():
+        path = path / CHECKPOINT if (path / CHECKPOINT).is_file() else path / "policy.pt"
     if not path.is_file():
         raise SessionError(f"starting checkpoint {path} not found: pass a run folder that "
-                           "`advgrasp train` wrote (it holds checkpoint.pt), or no checkpoint")
-    return path
+                           "`advgrasp train` wrote (it holds checkpoint.pt or policy.pt), or "
+                           "no checkpoint")
+    if path.name != "policy.pt":
+        from gan_core.checkpoint import read_checkpoint
+
+        _, extra = read_checkpoint(path, ["grasper", "adversary"])
+        return (replace(TrainConfig(**extra["config"]), **SESSION_OVERRIDES),
+                int(extra["attempt"]), path)
+    policy = GraspPolicy.load(path)
+    return (TrainConfig(image_size=policy.image_size, width=policy.width, **SESSION_OVERRIDES),
+            0, path)
 
 
 class TrialRunner:
@@ -141,6 +112,10 @@ class TrialRunner:
         settings: the session's settings.
         run_dir: folder for the robot's session checkpoint (resume); None: no checkpoints.
         background: learn in a worker thread (a window's main loop keeps running).
+
+    Attributes:
+        position: the next trial's place in the session, practice trials first.
+        allowed: the perturbations a push may be (the world's set).
     """
 
     def __init__(self, settings: SessionSettings, run_dir: str | Path | None = None,
@@ -148,50 +123,44 @@ class TrialRunner:
         settings.validate()
         self.settings, self.background = settings, background
         self.run_dir = Path(run_dir) if run_dir is not None else None
-        config = TrainConfig(progress=False, torch_threads=1, device="cpu", eval_scenes=0)
-        start_attempt = 0
-        if settings.checkpoint is not None:
-            start = checkpoint_file(settings.checkpoint)
-            from gan_core.checkpoint import read_checkpoint
-
-            _, extra = read_checkpoint(start, ["grasper", "adversary"])
-            config = replace(TrainConfig(**extra["config"]), progress=False, torch_threads=1,
-                             device="cpu", eval_scenes=0)
-            start_attempt = int(extra["attempt"])
+        config, start_attempt, start = starting_point(settings.checkpoint)
         self._scratch = None if self.run_dir else tempfile.TemporaryDirectory(
             prefix="advgrasp-trials-")
         folder = self.run_dir or Path(self._scratch.name)
-        self.base_attempt = self._prepare_folder(folder, start_attempt)
+        self.base_attempt = self._prepare_folder(folder, start_attempt, start)
         self.trainer = GraspTrainer(config, folder)
         if (folder / CHECKPOINT).exists():
             self.trainer.resume()
+        elif start is not None:
+            self.trainer.policy.net.load_state_dict(GraspPolicy.load(start).net.state_dict())
         self.world = LiveWorld(WorldConfig(object_set=settings.object_set, split="all",
                                            image_size=config.image_size, obs_mode="rgbd"))
         self.trainer.use_world(self.world)
         self.allowed: list[Perturbation] = self.world.config.perturbations.all
         self.learner = BackgroundLearner()
-        self.next_index = 0
+        self.position = 0
         self.current: HeldTrial | None = None
 
-    def _prepare_folder(self, folder: Path, start_attempt: int) -> int:
-        """Write the session file and copy the starting checkpoint, once per folder."""
+    def _prepare_folder(self, folder: Path, start_attempt: int, start: Path | None) -> int:
+        """Copy the starting checkpoint and write the session file, once per folder."""
         folder.mkdir(parents=True, exist_ok=True)
         info = folder / SESSION_FILE
         if info.exists():
             return int(json.loads(info.read_text())["base_attempt"])
-        _write_atomic(info, json.dumps({"base_attempt": start_attempt,
-                                        "checkpoint": self.settings.checkpoint}).encode())
-        if self.settings.checkpoint is not None:
+        if start is not None and start.name != "policy.pt":
             partial = folder / (CHECKPOINT + ".copy")
-            shutil.copyfile(checkpoint_file(self.settings.checkpoint), partial)
+            shutil.copyfile(start, partial)
             os.replace(partial, folder / CHECKPOINT)
+        _write_atomic(info, json.dumps({"base_attempt": start_attempt,
+                                        "checkpoint": None if start is None else str(start)
+                                        }).encode())
         return start_attempt
 
     # -- state ----------------------------------------------------------------------------
 
     @property
     def finished(self) -> bool:
-        return self.next_index >= self.settings.total_trials
+        return self.position >= self.settings.total_trials
 
     @property
     def learning(self) -> bool:
@@ -216,16 +185,16 @@ class TrialRunner:
             raise SessionError(f"all {self.settings.total_trials} trials are done; start a "
                                "new session for more")
         self.learner.wait()
-        index = self.next_index
-        name, seed = self.settings.scene(index)
+        practice, index = self.settings.trial_at(self.position)
+        name, seed = self.settings.scene(practice, index)
         wall, start = time.time(), time.monotonic()
         self.world.reset(seed=seed, object=name)
         observation = self.world.observe()
         version = self.model_version
         grasp = self.trainer.choose_grasp(observation)
         outcome = self.world.grasp(grasp.x, grasp.y, grasp.theta)
-        self.current = HeldTrial(index, index < self.settings.practice_trials, name, seed,
-                                 grasp, outcome, observation, wall, start, version)
+        self.current = HeldTrial(index, practice, name, seed, grasp, outcome, observation,
+                                 wall, start, version)
         return self.current
 
     def push(self, perturbation: Perturbation | None, reaction_time_s: float | None) -> dict:
@@ -253,7 +222,8 @@ class TrialRunner:
         r_r = float(held.lifted)
         r_h = float(self.world.perturb(perturbation).dropped) if perturbation else 0.0
         end = time.monotonic()
-        self.current, self.next_index = None, held.index + 1
+        self.current = None
+        self.position += 1
         trial = {"index": held.index, "practice": held.practice, "object": held.object,
                  "seed": held.seed, "wall_time": held.wall_time,
                  "monotonic_start": held.monotonic_start, "monotonic_end": end,
@@ -281,7 +251,7 @@ class TrialRunner:
     # -- resume ---------------------------------------------------------------------------
 
     def resume(self, finished_trials: list[dict]) -> None:
-        """Continue after the logged `finished_trials` (sorted by index, practice included).
+        """Continue after the logged `finished_trials` (practice first, each by index).
 
         Scored trials that the robot's checkpoint does not hold yet (a crash between the log
         and the checkpoint) are re-simulated from their logged seed, object and grasp and
@@ -299,8 +269,8 @@ class TrialRunner:
                 self._relearn(trial)
         finally:
             self.world.on_step = hook
-        self.next_index = len(finished_trials)
-        log.info("resumed at trial %d (%d re-learned)", self.next_index, len(missing))
+        self.position = len(finished_trials)
+        log.info("resumed at trial %d (%d re-learned)", self.position, len(missing))
 
     def _relearn(self, trial: dict) -> None:
         self.world.reset(seed=int(trial["seed"]), object=trial["object"])
