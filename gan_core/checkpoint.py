@@ -153,12 +153,14 @@ def _peek_header(path: Path) -> dict:
     return dict(zip(values[0::2], values[1::2], strict=False))
 
 
-def read_checkpoint(path: str | os.PathLike, players: list[str]) -> tuple[dict, object]:
+def read_checkpoint(path: str | os.PathLike,
+                    players: list[str] | None) -> tuple[dict, object]:
     """Read and check a checkpoint written by `write_checkpoint`.
 
     Args:
         path: the checkpoint file.
-        players: the reading trainer's player names; the file must hold the same set.
+        players: the reading trainer's player names; the file must hold the same set (None:
+            any players, e.g. to read the config stored in `extra` before building them).
 
     Returns:
         `(state, extra)`: the state without `extra`, and `extra`.
@@ -201,7 +203,7 @@ def read_checkpoint(path: str | os.PathLike, players: list[str]) -> tuple[dict, 
     if not isinstance(state, dict) or "players" not in state:
         raise CheckpointError(f"checkpoint {path} lacks its state; it is corrupt, {_AFRESH}")
     stored = list(saved.get("players") or state["players"])
-    if sorted(stored) != sorted(players):
+    if players is not None and sorted(stored) != sorted(players):
         raise CheckpointError(f"checkpoint {path} has players {stored}, this trainer has "
                               f"{list(players)}; build the trainer with the same players")
     extra = state.pop("extra", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,8 @@ class Player:
         ema_decay: if set, in [0, 1): after each step `ema_model` (a copy of `model` without
             gradients) is updated as ema = decay * ema + (1 - decay) * weights; buffers (such as
             batch-norm statistics) are copied.
+        after_step: if set, called with no arguments right after each optimizer step of this
+            player (for example WGAN's weight clipping).
         ema_model: the EMA copy, made here when `ema_decay` is set, else None.
     """
 
@@ -33,6 +36,7 @@ class Player:
     optimizer: torch.optim.Optimizer
     grad_clip_norm: float | None = None
     ema_decay: float | None = None
+    after_step: Callable[[], None] | None = None
     ema_model: torch.nn.Module | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
@@ -52,6 +56,9 @@ class Player:
         if decay is not None and not (0.0 <= decay < 1.0):
             raise ConfigError(f"player {self.name!r}: ema_decay {decay!r} must be in [0, 1) "
                               "(typically 0.999), or None for no EMA")
+        if self.after_step is not None and not callable(self.after_step):
+            raise ConfigError(f"player {self.name!r}: after_step {self.after_step!r} must be "
+                              "callable with no arguments, or None")
         if decay is not None:
             self.ema_model = copy.deepcopy(self.model).requires_grad_(False)
 

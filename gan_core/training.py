@@ -9,7 +9,10 @@ its fakes itself. Each update zeroes only that player's gradients and steps only
 The trainer also owns the device (CUDA when present), mixed precision on CUDA (autocast to
 float16 with a gradient scaler per player; off on CPU), gradient clipping, an exponential moving
 average (EMA) of a player's weights, checkpoints with exact resume (`gan_core.checkpoint`),
-metric logs (`gan_core.metrics_log`) and a tqdm progress bar.
+metric logs (`gan_core.metrics_log`) and a tqdm progress bar. With `data_parallel=True`, in a
+process group started by `torchrun` (`torch.distributed`), every process trains the same players
+on its own batches: the weights and buffers start from rank 0's, and each update averages the
+gradients over all processes (all-reduce) before stepping, as DistributedDataParallel does.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ class TwoPlayerTrainer:
         progress: show a tqdm bar on stderr.
         progress_total: the bar's total (in `progress_unit`), or None for an open-ended bar.
         progress_unit: the unit of `progress_update` counts; the bar shows unit/s.
+        data_parallel: average gradients over the processes of the initialised
+            `torch.distributed` process group before each step (see the module docstring).
 
     Attributes:
         step: number of completed rounds (not optimizer steps).
@@ -74,7 +79,8 @@ class TwoPlayerTrainer:
     def __init__(self, players: list[Player], schedule: dict[str, int] | None = None,
                  device: str | torch.device = "auto", mixed_precision: bool = True,
                  log_dir: str | os.PathLike | None = None, progress: bool = False,
-                 progress_total: int | None = None, progress_unit: str = "it"):
+                 progress_total: int | None = None, progress_unit: str = "it",
+                 data_parallel: bool = False):
         players = list(players)
         if not players or not all(isinstance(p, Player) for p in players):
             raise ConfigError(f"players {players!r} must be a non-empty list of Player")
@@ -90,6 +96,9 @@ class TwoPlayerTrainer:
             player.model.to(self.device)
             if player.ema_model is not None:
                 player.ema_model.to(self.device)
+        self.data_parallel = bool(data_parallel)
+        if self.data_parallel:
+            self._start_data_parallel()
         # One scaler per player: a critic's overflow must not shrink the generator's scale.
         self._scalers = {name: torch.amp.GradScaler("cuda" if self.amp else "cpu",
                                                     enabled=self.amp) for name in names}
@@ -100,6 +109,31 @@ class TwoPlayerTrainer:
                          dynamic_ncols=True)
         log.info("two-player trainer: players %s, schedule %s, device %s, mixed precision %s",
                  names, self.schedule, self.device, self.amp)
+
+    def _start_data_parallel(self) -> None:
+        import torch.distributed as dist
+
+        if not (dist.is_available() and dist.is_initialized()):
+            raise ConfigError("data_parallel=True needs an initialised torch.distributed process "
+                              "group: launch with torchrun and call "
+                              "torch.distributed.init_process_group first")
+        # Every process starts from rank 0's weights and buffers.
+        with torch.no_grad():
+            for player in self.players:
+                for tensor in [*player.model.parameters(), *player.model.buffers()]:
+                    dist.broadcast(tensor.data, src=0)
+
+    def _average_gradients(self, optimizer: torch.optim.Optimizer) -> None:
+        import torch.distributed as dist
+
+        world = dist.get_world_size()
+        for group in optimizer.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    # Another process may have a gradient here: join the reduction with zeros.
+                    param.grad = torch.zeros_like(param)
+                dist.all_reduce(param.grad, op=dist.ReduceOp.SUM)
+                param.grad.div_(world)
 
     def _check_schedule(self, schedule: dict[str, int]) -> dict[str, int]:
         unknown = sorted(set(schedule) - set(self._by_name))
@@ -145,6 +179,8 @@ class TwoPlayerTrainer:
             self._non_finite(name, values)
 
         scaler.scale(loss).backward()
+        if self.data_parallel:
+            self._average_gradients(optimizer)
         if player.grad_clip_norm is not None:
             scaler.unscale_(optimizer)
             params = [p for group in optimizer.param_groups for p in group["params"]]
@@ -158,6 +194,8 @@ class TwoPlayerTrainer:
         scale = scaler.get_scale()
         scaler.step(optimizer)
         scaler.update()
+        if player.after_step is not None:
+            player.after_step()
         if not self.amp or scaler.get_scale() >= scale:
             player.update_ema()
         self.updates[name] += 1
