@@ -18,6 +18,7 @@ Study file (`assets/study/default.toml` is a complete example)::
     object_set = "assets"          # objects of the trials
     held_out_scenes = 20           # scenes per object set when the resulting robots are evaluated
     updates_per_trial = 4          # learning rounds of the robot after each scored trial
+    held_out_sets = ["assets", "random_urdfs"]   # object sets whose test split evaluates them
 
     [participants]
     fields = []                    # extra fields asked at add-participant; none by default
@@ -54,7 +55,8 @@ IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 STUDY_DEFAULTS = {"name": "study", "seed": 0, "consent": "", "practice_trials": 2,
                   "trials_per_condition": 12, "time_limit_s": 10.0,
                   "questionnaire": "questionnaire.toml", "starting_checkpoint": "",
-                  "object_set": "assets", "held_out_scenes": 20, "updates_per_trial": 4}
+                  "object_set": "assets", "held_out_scenes": 20, "updates_per_trial": 4,
+                  "held_out_sets": ["assets", "random_urdfs"]}
 
 
 def read_toml(path: str | Path, what: str) -> dict:
@@ -179,6 +181,10 @@ def load_study_config(path: str | Path) -> dict:
         raise StudyConfigError(f"{where} [study]: time_limit_s = {config['time_limit_s']} "
                                "must be a positive number of seconds, such as 10")
     config["time_limit_s"] = float(config["time_limit_s"])
+    sets = config["held_out_sets"] = list(config["held_out_sets"])
+    if not all(isinstance(name, str) and name for name in sets):
+        raise StudyConfigError(f"{where} [study]: held_out_sets = {sets!r} must be a list of "
+                               "object set names, such as [\"assets\", \"random_urdfs\"]")
     fields = _typed(raw.get("participants", {}), "fields", (list,), f"{where} [participants]",
                     default=[])
     for name in fields:
