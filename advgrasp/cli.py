@@ -152,6 +152,7 @@ def _preset_text(name: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from advgrasp import gan_cli
     from advgrasp.config import PRESETS, add_config_arguments
 
     parser = argparse.ArgumentParser(prog="advgrasp", description=__doc__)
@@ -184,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="folder of the two runs and the report (default runs/demo)")
     add_config_arguments(demo)
     demo.set_defaults(func=cmd_demo)
+    gan_cli.register(sub)
     return parser
 
 
