@@ -60,13 +60,14 @@ def _differs(name: str, logged, replayed) -> bool:
 
 def replay_session(store: StudyStore, session_id: int) -> ReplayResult:
     """Re-simulate one logged session; see the module docstring for what is compared."""
-    from advgrasp.human.settings import SessionSettings, perturbation_from_name
+    from advgrasp.human.settings import perturbation_from_name
     from advgrasp.human.trials import TrialRunner
+    from advgrasp.study.simulate import runner_settings
 
     session = store.session(session_id)
     logged = store.finished_trials(session_id)
     result = ReplayResult(session_id, len(logged))
-    runner = TrialRunner(SessionSettings.from_dict(session["settings"]), run_dir=None)
+    runner = TrialRunner(runner_settings(session["settings"]), run_dir=None)
     scratch = runner.trainer.run_dir
     try:
         for trial in logged:

@@ -34,10 +34,15 @@ def now() -> str:
 
 
 def participant_seed(study_seed: int, participant_number: int) -> int:
-    """The scene seed of a participant's sessions: the same in every condition (matched
-    controls see the same objects and poses), different between participants."""
+    """The seed of a participant's sessions, from the study's seed and the participant's
+    number (0-based, in the order they were added)."""
     return int(np.random.SeedSequence([study_seed, participant_number]).generate_state(1)[0]
                >> 1)
+
+
+def trial_seed(seed: int, index: int, practice: bool) -> int:
+    """The world seed of scored (or practice) trial `index` of a participant's sessions."""
+    return int(np.random.SeedSequence([seed, index, int(practice)]).generate_state(1)[0] >> 1)
 
 
 class SessionRecords:
@@ -47,19 +52,28 @@ class SessionRecords:
         """The settings of a participant's session in a condition, from the study file.
 
         Returns:
-            The keys of `advgrasp.human.settings.SessionSettings`: objects, object_set,
-            trials, practice_trials, time_limit_s, checkpoint (None: a fresh robot), seed,
-            updates_per_trial. Every condition of one participant gets the same seed, objects
-            (when the study file gives them the same) and practice trials, so trial i shows
-            the same scene in each: the conditions without a person are matched controls.
+            {"participant", "condition", "adversary", "objects", "object_set", "trials",
+            "practice_trials", "time_limit_s", "starting_checkpoint" (None: a fresh robot),
+            "seed", "seeds", "practice_seeds", "updates_per_trial"}, read by
+            `advgrasp.human.settings.SessionSettings.from_study`. `seeds[i]` seeds scored
+            trial i's scene: every condition of one participant gets the same seeds (and the
+            same objects when the study file lists the same), so the conditions without a
+            person are matched controls. Practice trials come only in the participant's first
+            condition with a person.
         """
         person, condition = self.participant(code), self.condition(condition_id)
         config = self.study_config()
-        return {"objects": list(condition["objects"]), "object_set": config["object_set"],
-                "trials": condition["budget"], "practice_trials": config["practice_trials"],
-                "time_limit_s": config["time_limit_s"],
-                "checkpoint": condition["starting_checkpoint"] or None,
-                "seed": participant_seed(config["seed"], person["order_number"]),
+        kinds = {c["id"]: c["adversary"] for c in self.conditions()}
+        first_human = next((c for c in person["condition_order"] if kinds[c] == "human"), None)
+        practice = config["practice_trials"] if condition["id"] == first_human else 0
+        seed = participant_seed(config["seed"], person["order_number"])
+        return {"participant": code, "condition": condition["name"],
+                "adversary": condition["adversary"], "objects": list(condition["objects"]),
+                "object_set": config["object_set"], "trials": condition["budget"],
+                "practice_trials": practice, "time_limit_s": config["time_limit_s"],
+                "starting_checkpoint": condition["starting_checkpoint"] or None, "seed": seed,
+                "seeds": [trial_seed(seed, i, False) for i in range(condition["budget"])],
+                "practice_seeds": [trial_seed(seed, i, True) for i in range(practice)],
                 "updates_per_trial": config["updates_per_trial"]}
 
     def start_session(self, code: str, condition_id: int | str, settings: dict) -> int:

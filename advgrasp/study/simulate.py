@@ -86,6 +86,19 @@ class ScriptedParticipant:
         return answers
 
 
+def runner_settings(stored: dict):
+    """The session runner's `SessionSettings` from settings stored with a session: the
+    study's (`StudyStore.session_settings`) or the runner's own (`SessionSettings.as_dict`)."""
+    from dataclasses import fields
+
+    from advgrasp.human.settings import SessionSettings
+
+    if set(stored) <= {f.name for f in fields(SessionSettings)}:
+        return SessionSettings.from_dict(stored)
+    return SessionSettings.from_study(stored, seed=stored.get("seed", 0),
+                                      updates_per_trial=stored.get("updates_per_trial", 4))
+
+
 def robot_dir(store: StudyStore, code: str, condition: str) -> Path:
     """Where a session's robot checkpoint lives: beside the study file."""
     return store.path.with_name(store.path.name + ".robots") / f"{code}-{condition}"
@@ -118,13 +131,12 @@ def run_condition(store: StudyStore, code: str, condition: dict,
     Returns:
         The session id.
     """
-    from advgrasp.human.settings import SessionSettings
     from advgrasp.human.trials import TrialRunner
 
     settings = store.session_settings(code, condition["id"])
     session_id = store.start_session(code, condition["id"], settings)
     done = store.finished_trials(session_id)
-    runner = TrialRunner(SessionSettings.from_dict(settings),
+    runner = TrialRunner(runner_settings(settings),
                          run_dir=robot_dir(store, code, condition["name"]))
     try:
         if done:
