@@ -229,3 +229,7 @@ def save_png(array: np.ndarray, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(array).save(path)
     return path
+
+
+# The paired and unpaired image data sets of the image-to-image variants register themselves.
+from gan_core import i2i_data  # noqa: E402, F401

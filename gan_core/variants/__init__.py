@@ -25,6 +25,13 @@ def register(cls: type[Variant]) -> type[Variant]:
     return cls
 
 
-from gan_core.variants import classic, energy, regularized, wasserstein  # noqa: E402, F401
+from gan_core.variants import (  # noqa: E402, F401
+    classic,
+    energy,
+    image2image,
+    multistage,
+    regularized,
+    wasserstein,
+)
 
 __all__ = ["KINDS", "VARIANTS", "DataInfo", "GanConfig", "Variant", "register"]

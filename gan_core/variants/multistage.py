@@ -1,0 +1,386 @@
+"""Multi-stage and matching-aware GANs: LAPGAN, StackGAN and GAN-CLS.
+
+All three train on labelled images ({"x": (N, C, S, S) in [-1, 1], "y": (N,) int64}); the
+condition of StackGAN and GAN-CLS is the one-hot label (standing in for the papers' text
+embeddings). Networks are in `gan_core.i2i_stages`, losses in `gan_core.i2i_losses`.
+
+LAPGAN and StackGAN train their stages one after the other, as the papers do: the rounds are
+split evenly between the stages, and each round only the current stage's players step
+(`loss_fns` leaves the others out). The round counter is part of the variant's extra state, so a
+resumed run continues in the right stage.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_core.errors import ConfigError
+from gan_core.i2i_losses import MatchingAwareCriticLoss, adversarial, gaussian_kl
+from gan_core.i2i_stages import (
+    CoarseCritic,
+    CoarseGenerator,
+    ConditionalCritic,
+    ConditioningAugmentation,
+    LaplacianCritic,
+    LaplacianStage,
+    RefineGenerator,
+    StageGenerator,
+    downsample,
+    upsample,
+)
+from gan_core.player import Player
+from gan_core.variants import register
+from gan_core.variants.base import DataInfo, GanConfig, Variant
+
+
+def wrong_labels(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """For each label, a different one drawn uniformly from the other K - 1 classes."""
+    shift = torch.randint(1, num_classes, labels.shape, device=labels.device)
+    return (labels + shift) % num_classes
+
+
+def _adam(module: nn.Module, lr: float, betas) -> torch.optim.Optimizer:
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=betas)
+
+
+def _eval_mode(modules: list[nn.Module]):
+    states = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    return states
+
+
+class StagedVariant(Variant):
+    """Bookkeeping shared by the variants that train stage by stage (or in one stage)."""
+
+    stages = 1
+
+    def __init__(self, config: GanConfig, data_info: DataInfo):
+        super().__init__(config, data_info)
+        self.rounds = 0
+        self.betas = config.betas or (0.5, 0.999)
+
+    def current_stage(self) -> int:
+        """The stage this round trains: rounds split evenly over the stages, in order."""
+        per_stage = max(1, self.config.iterations // self.stages)
+        return min(self.rounds // per_stage, self.stages - 1)
+
+    def onehot(self, labels: torch.Tensor) -> torch.Tensor:
+        return F.one_hot(labels, self.data_info.num_classes).float()
+
+    def players(self) -> list[Player]:
+        return self._players
+
+    def extra_state(self) -> dict:
+        return {"rounds": self.rounds}
+
+    def load_extra_state(self, state: dict) -> None:
+        self.rounds = int(state["rounds"])
+
+
+@register
+class LAPGAN(StagedVariant):
+    """LAPGAN (Denton et al. 2015): a Laplacian pyramid of GANs.
+
+    Level 0 is an MLP GAN generating the coarsest image (side S / 2**levels). Level k >= 1
+    generates the band-pass residual h_k = I_k - u(d(I_k)) given the up-sampled coarser image
+    u(d(I_k)) and a noise plane (d: 2x2 average pooling, u: bilinear up-sampling); its critic
+    judges (h, u(d(I_k))). Each level trains on real pyramids, level by level; sampling
+    chains them: I_0 = G_0(z), I_k = u(I_{k-1}) + G_k(u(I_{k-1})). Cross-entropy losses,
+    Adam(2e-4, (0.5, 0.999)).
+
+    Options: levels (2: 4 -> 8 -> 16 px at S = 16).
+    """
+
+    name = "lapgan"
+    kind = "unconditional"
+    data_kinds = ("images",)
+    option_defaults = {"levels": 2}
+    description = "LAPGAN (Denton 2015): Laplacian pyramid of residual GANs, level by level"
+
+    @classmethod
+    def check_options(cls, options: dict) -> None:
+        super().check_options(options)
+        levels = options.get("levels", 2)
+        if isinstance(levels, bool) or not isinstance(levels, int) or not 1 <= levels <= 3:
+            raise ConfigError(f"option levels = {levels!r} must be 1, 2 or 3")
+
+    def __init__(self, config: GanConfig, data_info: DataInfo):
+        super().__init__(config, data_info)
+        levels, size, ch = int(self.options["levels"]), data_info.image_size, data_info.channels
+        if size // 2**levels < 4:
+            raise ConfigError(f"lapgan with {levels} levels at {size} px leaves a coarsest "
+                              f"image of {size // 2**levels} px; use fewer levels (>= 4 px)")
+        self.stages = levels + 1
+        self.coarse_size = size // 2**levels
+        lr_d, lr_g = config.lr_d or 2e-4, config.lr_g or 2e-4
+        self.generators = nn.ModuleList([CoarseGenerator(config.z_dim, ch, self.coarse_size)])
+        self.critics = nn.ModuleList([CoarseCritic(ch, self.coarse_size)])
+        for level in range(1, self.stages):
+            self.generators.append(LaplacianStage(ch, width=2 * config.width))
+            self.critics.append(LaplacianCritic(ch, self.coarse_size * 2**level, config.width))
+        self._players = []
+        for level in range(self.stages):
+            self._players += [
+                Player(f"D{level}", self.critics[level],
+                       _adam(self.critics[level], lr_d, self.betas)),
+                Player(f"G{level}", self.generators[level],
+                       _adam(self.generators[level], lr_g, self.betas))]
+
+    def pyramid(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """Low-pass images from coarsest (level 0) to finest (the input)."""
+        levels = [images]
+        for _ in range(self.stages - 1):
+            levels.insert(0, downsample(levels[0]))
+        return levels
+
+    def loss_fns(self, batch: dict[str, torch.Tensor]) -> dict:
+        level = self.current_stage()
+        self.rounds += 1
+        real = self.pyramid(batch["x"])[level]
+        critic, generator = self.critics[level], self.generators[level]
+        n = len(real)
+        if level == 0:
+            def fake_fn():
+                return generator(torch.randn(n, self.config.z_dim, device=real.device))
+            judge, real_in = critic, real
+        else:
+            coarse_up = upsample(downsample(real))
+
+            def fake_fn():
+                return generator(coarse_up)
+
+            def judge(residual):
+                return critic(residual, coarse_up)
+
+            real_in = real - coarse_up
+
+        def d_loss():
+            with torch.no_grad():
+                fake = fake_fn()
+            real_term = adversarial(judge(real_in), True, "bce")
+            fake_term = adversarial(judge(fake), False, "bce")
+            return real_term + fake_term, {"real": real_term, "fake": fake_term}
+
+        def g_loss():
+            adv = adversarial(judge(fake_fn()), True, "bce")
+            return adv, {"adv": adv}
+
+        return {f"D{level}": d_loss, f"G{level}": g_loss}
+
+    @torch.no_grad()
+    def refine(self, level: int, coarse: torch.Tensor) -> torch.Tensor:
+        """Level `level`'s image from the coarser image `coarse` (N, C, s, s) -> (N, C, 2s, 2s)."""
+        generator = self.generators[level]
+        state = _eval_mode([generator])[0]
+        try:
+            coarse_up = upsample(coarse)
+            return (coarse_up + generator(coarse_up)).clamp(-1.0, 1.0)
+        finally:
+            generator.train(state)
+
+    @torch.no_grad()
+    def generate(self, n: int, batch: dict | None = None) -> torch.Tensor:
+        """`n` images (n, C, S, S), generated coarse to fine through every level."""
+        coarse = self.generators[0]
+        state = _eval_mode([coarse])[0]
+        try:
+            image = coarse(torch.randn(n, self.config.z_dim, device=self.device))
+        finally:
+            coarse.train(state)
+        for level in range(1, self.stages):
+            image = self.refine(level, image)
+        return image
+
+
+class ConditionedGenerator(nn.Module):
+    """GAN-CLS's generator: the condition compressed by a linear layer with LeakyReLU (as
+    Reed et al. compress the text embedding), joined to z, then `StageGenerator`.
+
+    Shapes:
+        z (N, z_dim), condition (N, K) -> (N, C, S, S).
+    """
+
+    def __init__(self, z_dim: int, cond_dim: int, channels: int, size: int, width: int,
+                 embed_dim: int = 16):
+        super().__init__()
+        self.embed = nn.Sequential(nn.Linear(cond_dim, embed_dim), nn.LeakyReLU(0.2))
+        self.body = StageGenerator(z_dim, embed_dim, channels, size, width)
+
+    def forward(self, z: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        return self.body(z, self.embed(condition))
+
+
+class MatchingAware(StagedVariant):
+    """The matching-aware critic step shared by GAN-CLS and StackGAN's stages."""
+
+    kind = "conditional"
+    data_kinds = ("images",)
+    matching = MatchingAwareCriticLoss()
+
+    def matching_losses(self, critic, generator_fn, real: torch.Tensor, labels: torch.Tensor):
+        """(d_loss, g_loss) closures: D sees (real, right), (real, wrong), (fake, right)."""
+        right = self.onehot(labels)
+
+        def d_loss():
+            wrong = self.onehot(wrong_labels(labels, self.data_info.num_classes))
+            with torch.no_grad():
+                fake, _ = generator_fn(right)
+            return self.matching(critic(real, right), critic(real, wrong), critic(fake, right))
+
+        def g_loss():
+            fake, extra = generator_fn(right)
+            terms = {"adv": adversarial(critic(fake, right), True, "bce"), **extra}
+            return sum(terms.values()), terms
+
+        return d_loss, g_loss
+
+    @torch.no_grad()
+    def critic_scores(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The (final) critic's logits for (image, label) pairs, (N,), in eval mode."""
+        critic = self.critics[-1]
+        state = _eval_mode([critic])[0]
+        try:
+            return critic(images.to(self.device), self.onehot(labels.to(self.device)))
+        finally:
+            critic.train(state)
+
+    def labels_for(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
+        if labels is None:
+            return torch.randint(self.data_info.num_classes, (n,), device=self.device)
+        return labels[:n].to(self.device)
+
+
+@register
+class GanCls(MatchingAware):
+    """GAN-CLS (Reed et al. 2016): a conditional DCGAN-style G(z, c) and a matching-aware
+    critic D(x, c) trained on (real, right c), (real, wrong c) and (fake, right c) with
+    L_D = BCE(s_r, 1) + (BCE(s_w, 0) + BCE(s_f, 0)) / 2 (the paper's
+    log s_r + (log(1 - s_w) + log(1 - s_f)) / 2, maximised); G minimises -log s_f.
+    Adam(2e-4, (0.5, 0.999)). No GAN-INT (interpolated embeddings): labels do not interpolate.
+    """
+
+    name = "gan-cls"
+    description = "GAN-CLS (Reed 2016): matching-aware D on right/wrong/fake pairs; labels"
+
+    def __init__(self, config: GanConfig, data_info: DataInfo):
+        super().__init__(config, data_info)
+        k, ch, size = data_info.num_classes, data_info.channels, data_info.image_size
+        self.generator = ConditionedGenerator(config.z_dim, k, ch, size, config.width)
+        self.critics = nn.ModuleList([ConditionalCritic(ch, size, k, config.width)])
+        self._players = [
+            Player("D", self.critics[0], _adam(self.critics[0], config.lr_d or 2e-4, self.betas)),
+            Player("G", self.generator, _adam(self.generator, config.lr_g or 2e-4, self.betas))]
+
+    def loss_fns(self, batch: dict[str, torch.Tensor]) -> dict:
+        n = len(batch["x"])
+
+        def generator_fn(condition):
+            z = torch.randn(n, self.config.z_dim, device=condition.device)
+            return self.generator(z, condition), {}
+
+        d_loss, g_loss = self.matching_losses(self.critics[0], generator_fn, batch["x"],
+                                              batch["y"])
+        self.rounds += 1
+        return {"D": d_loss, "G": g_loss}
+
+    @torch.no_grad()
+    def generate(self, n: int, batch: dict | None = None,
+                 labels: torch.Tensor | None = None) -> torch.Tensor:
+        """`n` images (n, C, S, S) of `labels` (n,) (uniform labels when None)."""
+        labels = self.labels_for(n, labels)
+        state = _eval_mode([self.generator])[0]
+        try:
+            z = torch.randn(n, self.config.z_dim, device=self.device)
+            return self.generator(z, self.onehot(labels))
+        finally:
+            self.generator.train(state)
+
+
+@register
+class StackGAN(MatchingAware):
+    """StackGAN (Zhang et al. 2017): stage I draws a low-resolution image from (z, c_hat),
+    stage II refines it to full resolution from (stage I image, c_hat'); each stage has its own
+    conditioning augmentation (c_hat ~ N(mu(c), sigma(c)^2), KL term of weight kl_weight in
+    the generator loss) and a matching-aware critic. Stage I trains for the first half of the
+    rounds, stage II (stage I frozen) for the second, as in the paper.
+
+    Options: stage1_size (S / 4: the paper's 64 -> 256 px is 4x too), kl_weight (1.0),
+    code_dim (16, the conditioning code's size).
+    """
+
+    name = "stackgan"
+    description = "StackGAN (Zhang 2017): stage I low-res + stage II refine, conditioning aug."
+    option_defaults = {"stage1_size": 0, "kl_weight": 1.0, "code_dim": 16}
+    stages = 2
+
+    def __init__(self, config: GanConfig, data_info: DataInfo):
+        super().__init__(config, data_info)
+        k, ch, size = data_info.num_classes, data_info.channels, data_info.image_size
+        low = int(self.options["stage1_size"]) or size // 4
+        if low < 4 or size % low or (size // low) & (size // low - 1):
+            raise ConfigError(f"stage1_size {low} must be >= 4 px and divide {size} px by a "
+                              "power of two (e.g. stage1_size 4 at 16 px)")
+        code, width = int(self.options["code_dim"]), config.width
+        self.low_size, self.kl_weight = low, float(self.options["kl_weight"])
+        self.stage1 = nn.ModuleDict({"ca": ConditioningAugmentation(k, code),
+                                     "g": StageGenerator(config.z_dim, code, ch, low, width)})
+        self.stage2 = nn.ModuleDict({"ca": ConditioningAugmentation(k, code),
+                                     "g": RefineGenerator(ch, code, size // low, width)})
+        self.critics = nn.ModuleList([ConditionalCritic(ch, low, k, width),
+                                      ConditionalCritic(ch, size, k, width)])
+        lr_d, lr_g = config.lr_d or 2e-4, config.lr_g or 2e-4
+        self._players = [
+            Player("D1", self.critics[0], _adam(self.critics[0], lr_d, self.betas)),
+            Player("G1", self.stage1, _adam(self.stage1, lr_g, self.betas)),
+            Player("D2", self.critics[1], _adam(self.critics[1], lr_d, self.betas)),
+            Player("G2", self.stage2, _adam(self.stage2, lr_g, self.betas))]
+
+    def stage_one(self, z: torch.Tensor, condition: torch.Tensor):
+        """Stage I images (N, C, s, s) and the KL term of its conditioning augmentation."""
+        code, mu, logvar = self.stage1["ca"](condition)
+        return self.stage1["g"](z, code), gaussian_kl(mu, logvar)
+
+    def stage_two(self, low: torch.Tensor, condition: torch.Tensor):
+        """Stage II images (N, C, S, S) refined from `low`, and its KL term."""
+        code, mu, logvar = self.stage2["ca"](condition)
+        return self.stage2["g"](low, code), gaussian_kl(mu, logvar)
+
+    def loss_fns(self, batch: dict[str, torch.Tensor]) -> dict:
+        stage = self.current_stage()
+        self.rounds += 1
+        real, n = batch["x"], len(batch["x"])
+        if stage == 0:
+            real = F.interpolate(real, size=self.low_size, mode="area")
+
+        def generator_fn(condition):
+            z = torch.randn(n, self.config.z_dim, device=condition.device)
+            if stage == 0:
+                fake, kl = self.stage_one(z, condition)
+            else:
+                with torch.no_grad():
+                    states = _eval_mode([self.stage1])
+                    low, _ = self.stage_one(z, condition)
+                    self.stage1.train(states[0])
+                fake, kl = self.stage_two(low, condition)
+            return fake, {"kl": self.kl_weight * kl}
+
+        d_loss, g_loss = self.matching_losses(self.critics[stage], generator_fn, real, batch["y"])
+        return {f"D{stage + 1}": d_loss, f"G{stage + 1}": g_loss}
+
+    @torch.no_grad()
+    def generate(self, n: int, batch: dict | None = None, labels: torch.Tensor | None = None,
+                 stage: int = 2) -> torch.Tensor:
+        """`n` images of `labels`: stage II (n, C, S, S), or stage I (n, C, s, s) if stage=1."""
+        labels = self.labels_for(n, labels)
+        modules = [self.stage1, self.stage2]
+        states = _eval_mode(modules)
+        try:
+            z = torch.randn(n, self.config.z_dim, device=self.device)
+            low, _ = self.stage_one(z, self.onehot(labels))
+            return low if stage == 1 else self.stage_two(low, self.onehot(labels))[0]
+        finally:
+            for module, state in zip(modules, states, strict=True):
+                module.train(state)
