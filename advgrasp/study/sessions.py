@@ -186,7 +186,8 @@ class SessionRecords:
         if kind not in EVENT_KINDS:
             raise StudyDataError(f"event kind {kind!r}: use one of {EVENT_KINDS}")
         if not reason.strip():
-            raise StudyDataError(f"a {kind} needs a reason; say why in a few words")
+            raise StudyDataError(f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} needs a reason; "
+                                 "say why in a few words")
         person = self.participant(code) if code is not None else None
         if kind == "withdrawal" and person is None:
             raise StudyDataError("a withdrawal needs the participant's code")
