@@ -13,10 +13,12 @@ with Holm's step-down method:
   condition coefficients.
 - per participant: the Wilcoxon signed-rank test on paired success rates (participants who
   played both conditions). Rates of a few trials tie often and often do not differ at all:
-  zero differences are kept in the ranking (Pratt's method, which does not inflate evidence
-  by dropping the participants who showed no difference), the normal approximation with the
-  tie and zero correction is used whenever zeros or ties occur (the exact distribution assumes
-  neither), and when every difference is zero no test is run and p = 1 is reported.
+  zero differences are kept in the ranking (Pratt 1959), so each participant who showed no
+  difference still counts and the ranks of the others are their places among everyone, not
+  only among those who differed (scipy's default drops them and tests fewer people); the
+  normal approximation, whose variance is computed from the actual ranks and so covers zeros
+  and ties, is used whenever zeros or ties occur (the exact distribution assumes neither);
+  when every difference is zero no test is run and p = 1 is reported.
 """
 
 from __future__ import annotations

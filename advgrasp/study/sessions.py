@@ -192,10 +192,17 @@ class SessionRecords:
         if kind == "withdrawal" and person is None:
             raise StudyDataError("a withdrawal needs the participant's code")
         with self.write() as c:
-            for table, key in (("sessions", session_id), ("trials", trial_id)):
-                if key is not None and not c.execute(f"SELECT 1 FROM {table} WHERE id = ?",
-                                                     (key,)).fetchone():
-                    raise StudyDataError(f"study {self.path} has no {table[:-1]} {key}")
+            for what, key, sql in (
+                    ("session", session_id, "SELECT participant_id FROM sessions WHERE id = ?"),
+                    ("trial", trial_id, "SELECT s.participant_id FROM trials t JOIN sessions s "
+                                        "ON s.id = t.session_id WHERE t.id = ?")):
+                owner = c.execute(sql, (key,)).fetchone() if key is not None else None
+                if key is not None and owner is None:
+                    raise StudyDataError(f"study {self.path} has no {what} {key}; see "
+                                         f"`advgrasp study status` or the exported CSV files")
+                if owner is not None and person is not None and owner[0] != person["id"]:
+                    raise StudyDataError(f"{what} {key} is not participant {code}'s; check "
+                                         "the code and the id")
             if kind == "withdrawal":
                 c.execute("UPDATE participants SET withdrawn_at = ? WHERE id = ?",
                           (now(), person["id"]))
