@@ -99,9 +99,10 @@ def runner_settings(stored: dict):
                                       updates_per_trial=stored.get("updates_per_trial", 4))
 
 
-def robot_dir(store: StudyStore, code: str, condition: str) -> Path:
-    """Where a session's robot checkpoint lives: beside the study file."""
-    return store.path.with_name(store.path.name + ".robots") / f"{code}-{condition}"
+def robot_dir(store: StudyStore, session_id: int) -> Path:
+    """Where a session's robot checkpoint lives: `STUDY.sessions/session-ID/` beside the
+    study file (the window sessions of `advgrasp play` use the same place)."""
+    return store.path.with_name(store.path.stem + ".sessions") / f"session-{session_id}"
 
 
 def _adversary_for(kind: str, runner):
@@ -137,7 +138,7 @@ def run_condition(store: StudyStore, code: str, condition: dict,
     session_id = store.start_session(code, condition["id"], settings)
     done = store.finished_trials(session_id)
     runner = TrialRunner(runner_settings(settings),
-                         run_dir=robot_dir(store, code, condition["name"]))
+                         run_dir=robot_dir(store, session_id))
     try:
         if done:
             runner.resume(done)
@@ -231,6 +232,6 @@ def simulate_study(store: StudyStore, participants: int, evaluate: bool = True,
             log.info("participant %s: condition %s", code, condition["name"])
             sessions.append(run_condition(store, code, condition, person, evaluate))
             if not keep_robots:
-                shutil.rmtree(robot_dir(store, code, condition["name"]), ignore_errors=True)
+                shutil.rmtree(robot_dir(store, sessions[-1]), ignore_errors=True)
     trials = store.rows("SELECT COUNT(*) AS n FROM trials WHERE practice = 0")[0]["n"]
     return {"participants": codes, "sessions": sessions, "trials": trials}
