@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from gan_core.errors import ConfigError
+from gan_core.i2i_evaluation import I2I_MODELS, evaluate_i2i
 from gan_core.metrics import MIXTURE_SAMPLES, image_metrics, inception_fid, mixture_metrics
 from gan_core.variants import Variant
 
@@ -33,7 +34,8 @@ def evaluate_variant(variant: Variant, seed: int = 0,
     2-D mixtures: modes covered and high-quality share over 2,500 samples. Digits: classifier
     distances with their real-against-real floors, class coverage, label KL and, for
     conditional variants, conditional accuracy. Any image data with `inception_weights`: the
-    Inception FID as well.
+    Inception FID as well. The image-to-image and multi-stage variants get their held-out
+    figures from `gan_core.i2i_evaluation.evaluate_i2i` instead.
 
     Args:
         variant: a trained variant (see `gan_core.run.load_run`).
@@ -43,6 +45,8 @@ def evaluate_variant(variant: Variant, seed: int = 0,
     from gan_core.data import make_dataset
 
     info = variant.data_info
+    if variant.name in I2I_MODELS:
+        return evaluate_i2i(variant, seed=seed)
     torch.manual_seed(seed)
     if info.kind == "points":
         if "modes" not in info.extra:

@@ -108,10 +108,20 @@ class Pix2Pix(Variant):
 
     @torch.no_grad()
     def generate(self, n: int, batch: dict | None = None) -> torch.Tensor:
-        """Translations G(a) of `batch["a"][:n]`, (n, C_b, H, W)."""
-        if batch is None or "a" not in batch:
-            raise ConfigError(f"model {self.name!r} translates images: pass a batch with 'a'")
-        return _run_eval(self.generator, batch["a"][:n].to(self.device))
+        """Translations G(a) of `batch["a"][:n]` (default: the held-out inputs), (n, C_b, H, W)."""
+        return _run_eval(self.generator, _inputs(self, n, batch))
+
+
+def _inputs(variant: Variant, n: int, batch: dict | None) -> torch.Tensor:
+    # Without a batch (`advgrasp gan sample`), translate the data set's held-out inputs.
+    if batch is None:
+        from gan_core.i2i_data import held_out
+
+        batch = held_out(variant.config)
+    if "a" not in batch or len(batch["a"]) < n:
+        raise ConfigError(f"model {variant.name!r} translates images: pass a batch with at "
+                          f"least {n} images under 'a'")
+    return batch["a"][:n].to(variant.device)
 
 
 def _run_eval(network: nn.Module, images: torch.Tensor) -> torch.Tensor:
@@ -219,10 +229,8 @@ class TwoWayVariant(Variant):
 
     @torch.no_grad()
     def generate(self, n: int, batch: dict | None = None) -> torch.Tensor:
-        """Translations G(a) of `batch["a"][:n]` into domain B."""
-        if batch is None or "a" not in batch:
-            raise ConfigError(f"model {self.name!r} translates images: pass a batch with 'a'")
-        return _run_eval(self.generators.a_to_b, batch["a"][:n].to(self.device))
+        """Translations G(a) of `batch["a"][:n]` (default: held-out inputs) into domain B."""
+        return _run_eval(self.generators.a_to_b, _inputs(self, n, batch))
 
     @torch.no_grad()
     def translate_back(self, images: torch.Tensor) -> torch.Tensor:
