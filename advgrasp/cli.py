@@ -152,7 +152,7 @@ def _preset_text(name: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from advgrasp import gan_cli, study_cli
+    from advgrasp import gan_cli, play_cli, study_cli
     from advgrasp.config import PRESETS, add_config_arguments
 
     parser = argparse.ArgumentParser(prog="advgrasp", description=__doc__)
@@ -187,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
     gan_cli.register(sub)
     study_cli.register(sub)
+    play_cli.register(sub)
     return parser
 
 

@@ -96,6 +96,9 @@ class SessionSettings:
                   "checkpoint": settings.get("starting_checkpoint") or None,
                   "seeds": tuple(settings.get("seeds", ())),
                   "practice_seeds": tuple(settings.get("practice_seeds", ()))}
+        for name in ("updates_per_trial", "seed"):
+            if name in settings:
+                values[name] = settings[name]
         values.update(overrides)
         result = cls(**values)
         result.validate()
