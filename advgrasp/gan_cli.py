@@ -94,6 +94,10 @@ def register(subparsers) -> None:
     render.add_argument("--object-set", default="random_urdfs")
     render.add_argument("--image-size", type=int, default=64, help="side in pixels (>= 48)")
     render.add_argument("--seed", type=int, default=0)
+    render.add_argument("--pairs", action="store_true",
+                        help="write A/ (RGB) and B/ (depth) image pairs of the same names, for "
+                        "--data pairs (image-to-image models); two runs with different "
+                        "--object-set into OUT/A and OUT/B make data for --data unpaired")
     render.set_defaults(func=cmd_render_objects)
 
 
@@ -198,13 +202,21 @@ def cmd_render_objects(args) -> int:
     from gan_core.data import save_png
 
     world = GraspWorld(WorldConfig(object_set=args.object_set, split=args.split,
-                                   image_size=args.image_size, obs_mode="rgb"))
+                                   image_size=args.image_size,
+                                   obs_mode="rgbd" if args.pairs else "rgb"))
     folder = Path(args.out)
     try:
         for index in range(args.count):
             world.reset(seed=args.seed + index)
-            save_png(world.observe(), folder / f"object_{index:05d}.png")
+            image, name = world.observe(), f"object_{index:05d}.png"
+            if args.pairs:
+                # Top-down colour and its quantised height map: a paired translation task.
+                save_png(image[:, :, :3], folder / "A" / name)
+                save_png(image[:, :, 3], folder / "B" / name)
+            else:
+                save_png(image, folder / name)
     finally:
         world.close()
-    print(f"rendered {args.count} object images to {folder}")
+    kind = "RGB/depth pairs" if args.pairs else "object images"
+    print(f"rendered {args.count} {kind} to {folder}")
     return 0
