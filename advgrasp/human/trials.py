@@ -275,8 +275,15 @@ class TrialRunner:
     def _relearn(self, trial: dict) -> None:
         self.world.reset(seed=int(trial["seed"]), object=trial["object"])
         observation = self.world.observe()
+        # Choosing again draws from the robot's generator as the live trial did, so the
+        # learning rounds that follow sample the same batches; the logged grasp is executed.
+        chosen = self.trainer.choose_grasp(observation)
         grasp = self.grasp_from_pose(trial["grasp_x"], trial["grasp_y"], trial["grasp_theta"],
                                      trial["predicted_success"])
+        if (chosen.cell, chosen.angle) != (grasp.cell, grasp.angle):
+            log.warning("trial %d: the restored robot chooses another grasp than the logged "
+                        "one (the checkpoint and the log disagree); the logged one is used",
+                        trial["index"])
         outcome = self.world.grasp(grasp.x, grasp.y, grasp.theta)
         push = perturbation_from_name(trial["perturbation"], self.allowed)
         self.trainer.record_attempt(observation, grasp, float(trial["r_r"]),

@@ -49,7 +49,8 @@ class WindowOptions:
     Attributes:
         size: initial window size in pixels (the window can be resized).
         render_size: the live view is rendered at this size (pixels) and scaled up.
-        fps: frames per second while waiting for input.
+        fps: frames per second while waiting for input (the most; fewer when a frame is slow).
+        playback_fps: frames per simulated second while the physics plays.
         playback_speed: 1.0 shows the physics in real time; 0 runs it as fast as it goes.
         banner_s: how long the outcome banner stays, seconds.
     """
@@ -57,6 +58,7 @@ class WindowOptions:
     size: tuple[int, int] = (1024, 640)
     render_size: tuple[int, int] = (240, 180)
     fps: int = 30
+    playback_fps: int = 30
     playback_speed: float = 1.0
     banner_s: float = 1.5
 
@@ -169,7 +171,7 @@ class SessionWindow:
             clock["sim"] += dt_s
             if clock["sim"] < clock["next"]:
                 return
-            clock["next"] = clock["sim"] + 1.0 / self.options.fps
+            clock["next"] = clock["sim"] + 1.0 / self.options.playback_fps
             self.render_scene()
             for event in self.events():
                 if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
