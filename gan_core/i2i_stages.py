@@ -218,3 +218,21 @@ class CoarseCritic(nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.net(image).flatten()
+
+
+class ConditionedGenerator(nn.Module):
+    """GAN-CLS's generator: the condition compressed by a linear layer with LeakyReLU (as
+    Reed et al. compress the text embedding), joined to z, then `StageGenerator`.
+
+    Shapes:
+        z (N, z_dim), condition (N, K) -> (N, C, S, S).
+    """
+
+    def __init__(self, z_dim: int, cond_dim: int, channels: int, size: int, width: int,
+                 embed_dim: int = 16):
+        super().__init__()
+        self.embed = nn.Sequential(nn.Linear(cond_dim, embed_dim), nn.LeakyReLU(0.2))
+        self.body = StageGenerator(z_dim, embed_dim, channels, size, width)
+
+    def forward(self, z: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        return self.body(z, self.embed(condition))

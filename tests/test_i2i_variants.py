@@ -8,7 +8,7 @@ from advgrasp.cli import main as cli_main
 from gan_core.run import build_variant, load_run, train
 from gan_core.training import TwoPlayerTrainer
 from gan_core.variants import VARIANTS, GanConfig
-from gan_core.variants.multistage import wrong_labels
+from gan_core.variants.matching import wrong_labels
 
 torch.set_num_threads(1)
 

@@ -29,6 +29,7 @@ from gan_core.variants import (  # noqa: E402, F401
     classic,
     energy,
     image2image,
+    matching,
     multistage,
     regularized,
     wasserstein,

@@ -1,13 +1,13 @@
-"""Multi-stage and matching-aware GANs: LAPGAN, StackGAN and GAN-CLS.
+"""Multi-stage GANs: LAPGAN and StackGAN.
 
-All three train on labelled images ({"x": (N, C, S, S) in [-1, 1], "y": (N,) int64}); the
-condition of StackGAN and GAN-CLS is the one-hot label (standing in for the papers' text
-embeddings). Networks are in `gan_core.i2i_stages`, losses in `gan_core.i2i_losses`.
+Both train on labelled images ({"x": (N, C, S, S) in [-1, 1], "y": (N,) int64}); StackGAN's
+condition is the one-hot label (standing in for the paper's text embedding). Networks are in
+`gan_core.i2i_stages`, losses in `gan_core.i2i_losses`.
 
-LAPGAN and StackGAN train their stages one after the other, as the papers do: the rounds are
-split evenly between the stages, and each round only the current stage's players step
-(`loss_fns` leaves the others out). The round counter is part of the variant's extra state, so a
-resumed run continues in the right stage.
+Both train their stages one after the other, as the papers do: the rounds are split evenly
+between the stages, and each round only the current stage's players step (`loss_fns` leaves the
+others out). The round counter is part of the variant's extra state, so a resumed run continues
+in the right stage.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_core.errors import ConfigError
-from gan_core.i2i_losses import MatchingAwareCriticLoss, adversarial, gaussian_kl
+from gan_core.i2i_losses import adversarial, gaussian_kl
 from gan_core.i2i_stages import (
     CoarseCritic,
     CoarseGenerator,
@@ -32,52 +32,8 @@ from gan_core.i2i_stages import (
 )
 from gan_core.player import Player
 from gan_core.variants import register
-from gan_core.variants.base import DataInfo, GanConfig, Variant
-
-
-def wrong_labels(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """For each label, a different one drawn uniformly from the other K - 1 classes."""
-    shift = torch.randint(1, num_classes, labels.shape, device=labels.device)
-    return (labels + shift) % num_classes
-
-
-def _adam(module: nn.Module, lr: float, betas) -> torch.optim.Optimizer:
-    return torch.optim.Adam(module.parameters(), lr=lr, betas=betas)
-
-
-def _eval_mode(modules: list[nn.Module]):
-    states = [m.training for m in modules]
-    for m in modules:
-        m.eval()
-    return states
-
-
-class StagedVariant(Variant):
-    """Bookkeeping shared by the variants that train stage by stage (or in one stage)."""
-
-    stages = 1
-
-    def __init__(self, config: GanConfig, data_info: DataInfo):
-        super().__init__(config, data_info)
-        self.rounds = 0
-        self.betas = config.betas or (0.5, 0.999)
-
-    def current_stage(self) -> int:
-        """The stage this round trains: rounds split evenly over the stages, in order."""
-        per_stage = max(1, self.config.iterations // self.stages)
-        return min(self.rounds // per_stage, self.stages - 1)
-
-    def onehot(self, labels: torch.Tensor) -> torch.Tensor:
-        return F.one_hot(labels, self.data_info.num_classes).float()
-
-    def players(self) -> list[Player]:
-        return self._players
-
-    def extra_state(self) -> dict:
-        return {"rounds": self.rounds}
-
-    def load_extra_state(self, state: dict) -> None:
-        self.rounds = int(state["rounds"])
+from gan_core.variants.base import DataInfo, GanConfig
+from gan_core.variants.matching import MatchingAware, StagedVariant, adam, eval_mode
 
 
 @register
@@ -125,9 +81,9 @@ class LAPGAN(StagedVariant):
         for level in range(self.stages):
             self._players += [
                 Player(f"D{level}", self.critics[level],
-                       _adam(self.critics[level], lr_d, self.betas)),
+                       adam(self.critics[level], lr_d, self.betas)),
                 Player(f"G{level}", self.generators[level],
-                       _adam(self.generators[level], lr_g, self.betas))]
+                       adam(self.generators[level], lr_g, self.betas))]
 
     def pyramid(self, images: torch.Tensor) -> list[torch.Tensor]:
         """Low-pass images from coarsest (level 0) to finest (the input)."""
@@ -174,7 +130,7 @@ class LAPGAN(StagedVariant):
     def refine(self, level: int, coarse: torch.Tensor) -> torch.Tensor:
         """Level `level`'s image from the coarser image `coarse` (N, C, s, s) -> (N, C, 2s, 2s)."""
         generator = self.generators[level]
-        state = _eval_mode([generator])[0]
+        state = eval_mode([generator])[0]
         try:
             coarse_up = upsample(coarse)
             return (coarse_up + generator(coarse_up)).clamp(-1.0, 1.0)
@@ -185,7 +141,7 @@ class LAPGAN(StagedVariant):
     def generate(self, n: int, batch: dict | None = None) -> torch.Tensor:
         """`n` images (n, C, S, S), generated coarse to fine through every level."""
         coarse = self.generators[0]
-        state = _eval_mode([coarse])[0]
+        state = eval_mode([coarse])[0]
         try:
             image = coarse(torch.randn(n, self.config.z_dim, device=self.device))
         finally:
@@ -193,110 +149,6 @@ class LAPGAN(StagedVariant):
         for level in range(1, self.stages):
             image = self.refine(level, image)
         return image
-
-
-class ConditionedGenerator(nn.Module):
-    """GAN-CLS's generator: the condition compressed by a linear layer with LeakyReLU (as
-    Reed et al. compress the text embedding), joined to z, then `StageGenerator`.
-
-    Shapes:
-        z (N, z_dim), condition (N, K) -> (N, C, S, S).
-    """
-
-    def __init__(self, z_dim: int, cond_dim: int, channels: int, size: int, width: int,
-                 embed_dim: int = 16):
-        super().__init__()
-        self.embed = nn.Sequential(nn.Linear(cond_dim, embed_dim), nn.LeakyReLU(0.2))
-        self.body = StageGenerator(z_dim, embed_dim, channels, size, width)
-
-    def forward(self, z: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        return self.body(z, self.embed(condition))
-
-
-class MatchingAware(StagedVariant):
-    """The matching-aware critic step shared by GAN-CLS and StackGAN's stages."""
-
-    kind = "conditional"
-    data_kinds = ("images",)
-    matching = MatchingAwareCriticLoss()
-
-    def matching_losses(self, critic, generator_fn, real: torch.Tensor, labels: torch.Tensor):
-        """(d_loss, g_loss) closures: D sees (real, right), (real, wrong), (fake, right)."""
-        right = self.onehot(labels)
-
-        def d_loss():
-            wrong = self.onehot(wrong_labels(labels, self.data_info.num_classes))
-            with torch.no_grad():
-                fake, _ = generator_fn(right)
-            return self.matching(critic(real, right), critic(real, wrong), critic(fake, right))
-
-        def g_loss():
-            fake, extra = generator_fn(right)
-            terms = {"adv": adversarial(critic(fake, right), True, "bce"), **extra}
-            return sum(terms.values()), terms
-
-        return d_loss, g_loss
-
-    @torch.no_grad()
-    def critic_scores(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """The (final) critic's logits for (image, label) pairs, (N,), in eval mode."""
-        critic = self.critics[-1]
-        state = _eval_mode([critic])[0]
-        try:
-            return critic(images.to(self.device), self.onehot(labels.to(self.device)))
-        finally:
-            critic.train(state)
-
-    def labels_for(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
-        if labels is None:
-            return torch.randint(self.data_info.num_classes, (n,), device=self.device)
-        return labels[:n].to(self.device)
-
-
-@register
-class GanCls(MatchingAware):
-    """GAN-CLS (Reed et al. 2016): a conditional DCGAN-style G(z, c) and a matching-aware
-    critic D(x, c) trained on (real, right c), (real, wrong c) and (fake, right c) with
-    L_D = BCE(s_r, 1) + (BCE(s_w, 0) + BCE(s_f, 0)) / 2 (the paper's
-    log s_r + (log(1 - s_w) + log(1 - s_f)) / 2, maximised); G minimises -log s_f.
-    Adam(2e-4, (0.5, 0.999)). No GAN-INT (interpolated embeddings): labels do not interpolate.
-    """
-
-    name = "gan-cls"
-    description = "GAN-CLS (Reed 2016): matching-aware D on right/wrong/fake pairs; labels"
-
-    def __init__(self, config: GanConfig, data_info: DataInfo):
-        super().__init__(config, data_info)
-        k, ch, size = data_info.num_classes, data_info.channels, data_info.image_size
-        self.generator = ConditionedGenerator(config.z_dim, k, ch, size, config.width)
-        self.critics = nn.ModuleList([ConditionalCritic(ch, size, k, config.width)])
-        self._players = [
-            Player("D", self.critics[0], _adam(self.critics[0], config.lr_d or 2e-4, self.betas)),
-            Player("G", self.generator, _adam(self.generator, config.lr_g or 2e-4, self.betas))]
-
-    def loss_fns(self, batch: dict[str, torch.Tensor]) -> dict:
-        n = len(batch["x"])
-
-        def generator_fn(condition):
-            z = torch.randn(n, self.config.z_dim, device=condition.device)
-            return self.generator(z, condition), {}
-
-        d_loss, g_loss = self.matching_losses(self.critics[0], generator_fn, batch["x"],
-                                              batch["y"])
-        self.rounds += 1
-        return {"D": d_loss, "G": g_loss}
-
-    @torch.no_grad()
-    def generate(self, n: int, batch: dict | None = None,
-                 labels: torch.Tensor | None = None) -> torch.Tensor:
-        """`n` images (n, C, S, S) of `labels` (n,) (uniform labels when None)."""
-        labels = self.labels_for(n, labels)
-        state = _eval_mode([self.generator])[0]
-        try:
-            z = torch.randn(n, self.config.z_dim, device=self.device)
-            return self.generator(z, self.onehot(labels))
-        finally:
-            self.generator.train(state)
 
 
 @register
@@ -333,10 +185,10 @@ class StackGAN(MatchingAware):
                                       ConditionalCritic(ch, size, k, width)])
         lr_d, lr_g = config.lr_d or 2e-4, config.lr_g or 2e-4
         self._players = [
-            Player("D1", self.critics[0], _adam(self.critics[0], lr_d, self.betas)),
-            Player("G1", self.stage1, _adam(self.stage1, lr_g, self.betas)),
-            Player("D2", self.critics[1], _adam(self.critics[1], lr_d, self.betas)),
-            Player("G2", self.stage2, _adam(self.stage2, lr_g, self.betas))]
+            Player("D1", self.critics[0], adam(self.critics[0], lr_d, self.betas)),
+            Player("G1", self.stage1, adam(self.stage1, lr_g, self.betas)),
+            Player("D2", self.critics[1], adam(self.critics[1], lr_d, self.betas)),
+            Player("G2", self.stage2, adam(self.stage2, lr_g, self.betas))]
 
     def stage_one(self, z: torch.Tensor, condition: torch.Tensor):
         """Stage I images (N, C, s, s) and the KL term of its conditioning augmentation."""
@@ -361,7 +213,7 @@ class StackGAN(MatchingAware):
                 fake, kl = self.stage_one(z, condition)
             else:
                 with torch.no_grad():
-                    states = _eval_mode([self.stage1])
+                    states = eval_mode([self.stage1])
                     low, _ = self.stage_one(z, condition)
                     self.stage1.train(states[0])
                 fake, kl = self.stage_two(low, condition)
@@ -376,7 +228,7 @@ class StackGAN(MatchingAware):
         """`n` images of `labels`: stage II (n, C, S, S), or stage I (n, C, s, s) if stage=1."""
         labels = self.labels_for(n, labels)
         modules = [self.stage1, self.stage2]
-        states = _eval_mode(modules)
+        states = eval_mode(modules)
         try:
             z = torch.randn(n, self.config.z_dim, device=self.device)
             low, _ = self.stage_one(z, self.onehot(labels))
