@@ -147,7 +147,7 @@ def cmd_simulate(args) -> int:
 
     import torch
 
-    from advgrasp.study.simulate import simulate_study
+    from advgrasp.study.simulate import run_controls, simulate_study
     from advgrasp.study.store import StudyStore
 
     torch.set_num_threads(1)
@@ -155,6 +155,11 @@ def cmd_simulate(args) -> int:
     if args.config and not Path(args.study).exists():
         StudyStore.init(args.study, args.config).close()
     with StudyStore.open(args.study) as store:
+        if args.controls is not None:
+            result = run_controls(store, args.controls or None, evaluate=not args.no_evaluate)
+            print(f"ran the matched controls of {len(result['participants'])} participants: "
+                  f"{len(result['sessions'])} sessions -> {args.study}")
+            return 0
         result = simulate_study(store, args.participants, evaluate=not args.no_evaluate)
     print(f"simulated {len(result['participants'])} scripted participants, "
           f"{len(result['sessions'])} sessions, {result['trials']} scored trials in "
@@ -212,5 +217,9 @@ def register(subparsers) -> None:
                           help="scripted participants S01, S02, ... (default 4)")
     simulate.add_argument("--config", help="study TOML file: creates the study file first "
                           "when it does not exist")
+    simulate.add_argument("--controls", nargs="*", metavar="CODE",
+                          help="instead of scripted participants, run the conditions without a "
+                               "person for these participants (none named: every one) as "
+                               "matched controls of their window sessions")
     simulate.add_argument("--no-evaluate", action="store_true",
                           help="skip the held-out evaluation of each resulting robot")

@@ -10,6 +10,7 @@ import torch
 from test_study import write_study
 
 from advgrasp.cli import main
+from advgrasp.study import StudyStore
 
 torch.set_num_threads(1)
 
@@ -123,3 +124,21 @@ def test_cli_errors_name_the_culprit(study, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "q.toml item 1: id '9lives' must start with a letter" in err
     assert not (tmp_path / "new.sqlite").exists()
+
+
+def test_matched_controls_of_a_real_participant(tmp_path, capsys):
+    config = write_study(tmp_path, conditions=("human", "random", "none"), budget=3)
+    path = tmp_path / "real.sqlite"
+    assert main(["study", "init", str(path), "--config", str(config)]) == 0
+    assert main(["study", "add-participant", str(path), "P01"]) == 0
+    assert main(["study", "simulate", str(path), "--controls", "P01", "--no-evaluate"]) == 0
+    assert "ran the matched controls of 1 participants: 2 sessions" in capsys.readouterr().out
+    with StudyStore.open(path) as store:
+        expected = store.session_settings("P01", "human")["seeds"]
+        by_condition = {}
+        for session in store.sessions():
+            trials = store.finished_trials(session["id"])
+            by_condition[session["condition"]] = [t["seed"] for t in trials]
+            assert session["status"] == "finished" and not any(t["practice"] for t in trials)
+        assert by_condition == {"random": expected, "none": expected}
+        assert store.next_condition("P01")["name"] == "human"

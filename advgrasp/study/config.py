@@ -10,7 +10,7 @@ Study file (`assets/study/default.toml` is a complete example)::
     name = "pilot"                 # free text
     seed = 0                       # seeds every trial's scene, the same in every condition
     consent = "..."                # shown before the first trial
-    practice_trials = 2            # at the start of every session; logged, not analysed
+    practice_trials = 2            # before the first condition with a person; not analysed
     trials_per_condition = 12      # the default budget of a condition
     time_limit_s = 10.0            # per trial; no push is logged when it runs out
     questionnaire = "questionnaire.toml"   # relative to the study file

@@ -235,3 +235,33 @@ def simulate_study(store: StudyStore, participants: int, evaluate: bool = True,
                 shutil.rmtree(robot_dir(store, sessions[-1]), ignore_errors=True)
     trials = store.rows("SELECT COUNT(*) AS n FROM trials WHERE practice = 0")[0]["n"]
     return {"participants": codes, "sessions": sessions, "trials": trials}
+
+
+def run_controls(store: StudyStore, codes: list[str] | None = None,
+                 evaluate: bool = True) -> dict:
+    """Run the conditions without a person for participants already in the study.
+
+    These are the matched controls of real participants: the same objects, budget and scene
+    seeds as their sessions at the window. Conditions with a person are left to
+    `advgrasp play`; finished sessions are skipped, a stopped one resumes.
+
+    Returns:
+        {"participants": codes, "sessions": ids, "trials": scored trials logged}.
+    """
+    people = [store.participant(code) for code in codes] if codes else store.participants()
+    finished = {(r["participant_id"], r["condition_id"]) for r in store.rows(
+        "SELECT participant_id, condition_id FROM sessions WHERE status = 'finished'")}
+    sessions = []
+    for person in people:
+        if person["withdrawn_at"]:
+            log.info("participant %s withdrew: no controls", person["code"])
+            continue
+        for condition_id in person["condition_order"]:
+            condition = store.condition(condition_id)
+            if condition["adversary"] == "human" or (person["id"], condition_id) in finished:
+                continue
+            log.info("participant %s: control %s", person["code"], condition["name"])
+            sessions.append(run_condition(store, person["code"], condition, None, evaluate))
+    trials = store.rows("SELECT COUNT(*) AS n FROM trials WHERE practice = 0")[0]["n"]
+    return {"participants": [p["code"] for p in people if not p["withdrawn_at"]],
+            "sessions": sessions, "trials": trials}
