@@ -99,10 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="docs/gan", help="folder for tables and grids")
-    parser.add_argument("--iterations", type=int, default=600, help="2-D training rounds")
+    parser.add_argument("--iterations", type=int, default=1000, help="2-D training rounds")
     parser.add_argument("--batch-size", type=int, default=256, help="2-D batch size")
     parser.add_argument("--lr", type=float, default=1e-3,
                         help="2-D learning rate of both players, every variant")
+    parser.add_argument("--z-dim", type=int, default=2, help="2-D noise size")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--digits-iterations", type=int, default=300)
     parser.add_argument("--digits-width", type=int, default=16)
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                 jobs.append({"label": label, "config": dict(
                     model=model, data=data, pack=pack, options=options, seed=seed,
                     iterations=args.iterations, batch_size=args.batch_size, width=128,
-                    z_dim=64, lr_g=args.lr, lr_d=args.lr, device="cpu",
+                    z_dim=args.z_dim, lr_g=args.lr, lr_d=args.lr, device="cpu",
                     checkpoint_every=10**9, log_every=10**9)})
     for model in IMAGE_MODELS:
         jobs.append({"label": model, "grid": str(out / f"digits_{model}.png"), "config": dict(
@@ -145,9 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     digits = [r for r in runs if r["config"]["data"] == "digits"]
     text = (f"# gan_core results\n\nBudget: 2-D {args.iterations} rounds, batch "
             f"{args.batch_size}, lr {args.lr} (both players, Adam or the variant's optimizer), "
-            f"MLPs of width 128 and z of 64 for every variant, {args.seeds} seeds; digits at "
-            f"16 px: {args.digits_iterations} rounds, batch 64, width {args.digits_width}, "
-            f"seed 0. Total {minutes:.1f} min with {args.jobs} processes.\n\n"
+            f"MLPs of width 128 and z of {args.z_dim} for every variant, {args.seeds} seeds; "
+            f"digits at 16 px: {args.digits_iterations} rounds, batch 64, width "
+            f"{args.digits_width}, seed 0. Total {minutes:.1f} min with {args.jobs} processes.\n\n"
             f"## 2-D mixtures (mean ± sd over {args.seeds} seeds, 2,500 samples)\n\n"
             f"{point_table(points)}\n\n## Digits, 16 px\n\nDigits classifier: "
             f"{100 * classifier.test_accuracy:.1f} % on 297 held-out digits. Distances on its "

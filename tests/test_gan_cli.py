@@ -1,0 +1,126 @@
+"""`advgrasp gan` through the real CLI with tiny budgets, and the offline metrics."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from advgrasp.cli import build_parser, main
+from gan_core.data import DATASETS, mixture_points, ring_modes
+from gan_core.errors import ConfigError
+from gan_core.metrics import frechet_distance, kernel_distance, label_metrics, mixture_metrics
+from gan_core.variants import VARIANTS
+
+torch.set_num_threads(1)
+TINY = ["--iterations", "2", "--batch-size", "16", "--width", "8", "--z-dim", "8",
+        "--device", "cpu", "--no-progress"]
+
+
+@pytest.fixture(autouse=True)
+def classifier_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("GAN_CORE_CACHE", str(tmp_path_factory.getbasetemp() / "gan_cache"))
+
+
+def test_help_lists_every_registered_variant(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["gan", "train", "--help"])
+    text = capsys.readouterr().out
+    for name in VARIANTS:
+        assert name in text
+
+
+def test_train_sample_evaluate_on_the_ring(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["gan", "train", "--model", "gan", "--g-loss", "saturating", "--pack", "2",
+                 "--data", "ring", "--out", str(run), *TINY]) == 0
+    assert "to 2 iterations" in capsys.readouterr().out
+    assert json.loads((run / "config.json").read_text())["options"] == {"g_loss": "saturating"}
+    assert main(["gan", "sample", str(run / "checkpoint.pt"), "--count", "100"]) == 0
+    assert Image.open(run / "samples.png").size[0] > 100
+    capsys.readouterr()
+    assert main(["gan", "evaluate", str(run), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert 0 <= result["modes"] <= 8 and 0.0 <= result["high_quality"] <= 1.0
+
+
+def test_conditional_digits_grid_folder_and_metrics(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["gan", "train", "--model", "cgan", "--data", "digits", "--image-size", "8",
+                 "--out", str(run), *TINY]) == 0
+    assert main(["gan", "sample", str(run), "--count", "16", "--out",
+                 str(tmp_path / "grid.png")]) == 0
+    assert Image.open(tmp_path / "grid.png").size == (4 * 10 + 2, 4 * 10 + 2)
+    assert main(["gan", "sample", str(run), "--count", "3", "--folder",
+                 str(tmp_path / "images")]) == 0
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [
+        "00000.png", "00001.png", "00002.png"]
+    assert Image.open(tmp_path / "images" / "00000.png").size == (8, 8)
+    capsys.readouterr()
+    assert main(["gan", "evaluate", str(run), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["frechet"] > result["frechet_floor"] > 0
+    assert 0.0 <= result["conditional_accuracy"] <= 1.0
+    assert result["classifier_accuracy"] > 0.8
+
+
+def test_inception_fid_uses_the_given_torchscript_file(tmp_path, capsys):
+    class Features(torch.nn.Module):
+        def forward(self, images: torch.Tensor) -> torch.Tensor:
+            return images.float().mean(dim=(2, 3))
+
+    weights = tmp_path / "features.pt"
+    torch.jit.script(Features()).save(str(weights))
+    run = tmp_path / "run"
+    main(["gan", "train", "--model", "dcgan", "--data", "digits", "--image-size", "8",
+          "--out", str(run), *TINY])
+    capsys.readouterr()
+    assert main(["gan", "evaluate", str(run), "--json", "--inception-weights",
+                 str(weights)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["inception_fid"] > 0
+
+
+def test_render_objects_then_train_on_the_folder(tmp_path, capsys):
+    folder = tmp_path / "objects"
+    assert main(["gan", "render-objects", "--out", str(folder), "--count", "2",
+                 "--object-set", "assets", "--split", "all", "--image-size", "48"]) == 0
+    images = sorted(folder.iterdir())
+    assert len(images) == 2 and Image.open(images[0]).size == (48, 48)
+    assert main(["gan", "train", "--model", "dcgan", "--data", "folder", "--data-dir",
+                 str(folder), "--image-size", "16", "--out", str(tmp_path / "run"), *TINY]) == 0
+
+
+def test_folder_data_without_images_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="holds no images"):
+        from gan_core.variants import GanConfig
+        DATASETS["folder"](GanConfig(data="folder", data_dir=str(tmp_path)))
+
+
+def test_mixture_metrics_on_known_points():
+    points, _ = mixture_points("ring", 2500, seed=0)
+    assert mixture_metrics(points, ring_modes(), 0.01) == {
+        "modes": 8.0, "high_quality": pytest.approx(0.99, abs=0.01)}
+    # All samples on one mode: one mode covered; halfway between modes: none is high quality.
+    assert mixture_metrics(np.tile(ring_modes()[:1], (2500, 1)), ring_modes(), 0.01) == {
+        "modes": 1.0, "high_quality": 1.0}
+    assert mixture_metrics(np.zeros((2500, 2)), ring_modes(), 0.01)["high_quality"] == 0.0
+
+
+def test_frechet_and_kernel_distances_have_known_values():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4000, 3))
+    # Same covariance, means 2 apart on one axis: Frechet distance is |mu_a - mu_b|^2 = 4.
+    assert frechet_distance(a, a + [2.0, 0, 0]) == pytest.approx(4.0, abs=1e-6)
+    # Scaled copy: covariance 4I against I, trace term 3 * (1 + 4 - 2 * 2) = 3.
+    assert frechet_distance(a, 2 * a) == pytest.approx(3.0 + 0.0, rel=0.05)
+    assert abs(kernel_distance(a[:2000], a[2000:])) < 0.02
+    assert kernel_distance(a, a + 1.0) > 0.5
+
+
+def test_label_metrics_values():
+    assert label_metrics(np.arange(10).repeat(5), 10) == {"class_coverage": 1.0,
+                                                          "label_kl": pytest.approx(0.0)}
+    one = label_metrics(np.zeros(50, dtype=int), 10)
+    assert one["class_coverage"] == 0.1 and one["label_kl"] == pytest.approx(np.log(10))
