@@ -10,7 +10,7 @@ def _size(text: str) -> tuple[int, int]:
 
     width, sep, height = text.lower().partition("x")
     if not sep or not width.isdigit() or not height.isdigit():
-        raise SessionError(f"--size {text!r}: write it as WIDTHxHEIGHT, such as 1024x640")
+        raise SessionError(f"size {text!r}: write it as WIDTHxHEIGHT, such as 1024x640")
     return int(width), int(height)
 
 
@@ -22,6 +22,8 @@ def cmd_play(args) -> int:
     if args.headless:
         os.environ["SDL_VIDEODRIVER"], os.environ["SDL_AUDIODRIVER"] = "dummy", "dummy"
     options = WindowOptions(size=_size(args.size), playback_speed=args.speed)
+    if args.render or args.screenshot:
+        options.render_size = _size(args.render or "320x240")
     objects = args.objects.split(",") if args.objects else None
     if args.screenshot:
         from advgrasp.human.screenshot import save_screenshot
@@ -68,6 +70,8 @@ def register(subparsers) -> None:
                       "the study's, 10)")
     play.add_argument("--size", default="1024x640", help="window size WIDTHxHEIGHT "
                       "(default 1024x640; the window can be resized)")
+    play.add_argument("--render", help="the live view is rendered at WIDTHxHEIGHT and scaled "
+                      "to the window (default 160x120; 320x240 for --screenshot)")
     play.add_argument("--speed", type=float, default=1.0, help="physics playback speed "
                       "(1: real time; 0: as fast as it runs)")
     play.add_argument("--screenshot", help="save a screenshot of a held object with a push "

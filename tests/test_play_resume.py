@@ -65,3 +65,47 @@ def test_resume_relearns_trials_the_checkpoint_missed(tmp_path):
     finally:
         resumed.close()
         uninterrupted.close()
+
+
+KILLED_SESSION = """
+import os, signal, sys
+sys.path.insert(0, {tests!r})
+from test_play_support import FAST, Participant
+from advgrasp.human.session import run_session
+from advgrasp.study.store import StudyStore
+
+class KilledAfterSecondTrial(Participant):
+    def __call__(self, window):
+        super().__call__(window)
+        if window.phase == "outcome" and window.runner.position == 2:
+            os.kill(os.getpid(), signal.SIGKILL)  # while the robot learns from trial 2
+
+run_session(StudyStore.open({study!r}), "P01", adversary_input=KilledAfterSecondTrial(),
+            options=FAST)
+"""
+
+
+def test_a_killed_session_keeps_its_trials_and_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from advgrasp.study.store import StudyStore
+
+    make_study(tmp_path).close()
+    study = tmp_path / "study.sqlite"
+    code = KILLED_SESSION.format(tests=str(Path(__file__).parent), study=str(study))
+    killed = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1],
+                            capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+
+    store = StudyStore.open(study)
+    assert [(t["practice"], t["index"]) for t in store.finished_trials(1)] == [
+        (True, 0), (False, 0)]
+    resumed = run_session(store, "P01", adversary_input=Participant(), options=FAST)
+    trials = store.finished_trials(resumed["session_id"])
+    assert resumed["session_id"] == 1 and resumed["status"] == "finished"
+    assert [(t["practice"], t["index"]) for t in trials] == [
+        (True, 0), (False, 0), (False, 1), (False, 2), (False, 3)]
+    assert [t["model_version"] for t in trials[1:]] == [0, 4, 8, 12]

@@ -3,10 +3,15 @@ step, and a worker thread for learning rounds."""
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
 
 from envs.world import GraspWorld, WorldConfig
+
+log = logging.getLogger(__name__)
 
 
 class LiveWorld(GraspWorld):
@@ -40,6 +45,7 @@ class BackgroundLearner:
         self._thread.start()
 
     def _run(self, job: Callable[[], None]) -> None:
+        _lower_priority()
         try:
             job()
         except BaseException as err:  # handed to the main thread by `wait`
@@ -57,3 +63,17 @@ class BackgroundLearner:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
+
+
+def _lower_priority(steps: int = 10) -> None:
+    """Make the calling thread yield the CPU to the window's thread (Linux: per-thread nice).
+
+    Elsewhere threads share one priority and this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + steps)
+    except OSError as err:
+        log.debug("learning thread keeps its priority: %s", err)

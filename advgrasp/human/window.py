@@ -56,7 +56,7 @@ class WindowOptions:
     """
 
     size: tuple[int, int] = (1024, 640)
-    render_size: tuple[int, int] = (240, 180)
+    render_size: tuple[int, int] = (160, 120)
     fps: int = 30
     playback_fps: int = 30
     playback_speed: float = 1.0
