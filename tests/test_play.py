@@ -95,3 +95,17 @@ def test_a_condition_without_a_person_is_refused(tmp_path):
     with pytest.raises(SessionError, match="'control' has adversary 'random'.*simulate"):
         run_session(store, "P01", condition="control", adversary_input=Participant(),
                     options=FAST)
+
+
+def test_cli_saves_a_screenshot_and_names_missing_arguments(tmp_path, capsys):
+    from advgrasp.cli import main
+
+    shot = tmp_path / "shot.png"
+    assert main(["play", "--headless", "--speed", "0", "--objects", "can", "--screenshot",
+                 str(shot), "--size", "640x400"]) == 0
+    image = pygame.image.load(str(shot))
+    assert image.get_size() == (640, 400)
+    assert main(["play", "--participant", "P01"]) == 2
+    assert "needs the study file" in capsys.readouterr().err
+    assert main(["play", "--screenshot", str(shot), "--size", "big"]) == 2
+    assert "size 'big': write it as WIDTHxHEIGHT" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from pathlib import Path
 import pygame
 
 from advgrasp.human.errors import SessionClosed, SessionError
+from advgrasp.human.questionnaire import ask_questionnaire
 from advgrasp.human.settings import SessionSettings
 from advgrasp.human.trial_screen import play_trial, show_outcome
 from advgrasp.human.trials import TrialRunner
@@ -138,7 +139,7 @@ def _play(window: SessionWindow, store, session_id: int, runner: TrialRunner, st
         store.record_trial(session_id, trial)
         window.check_closed()
         show_outcome(window, trial, runner)
-    answers = window.questionnaire(store.study_config()["questionnaire"])
+    answers = ask_questionnaire(window, store.study_config()["questionnaire"])
     store.record_answers(session_id, answers)
     store.end_session(session_id, "finished")
     score = window.score

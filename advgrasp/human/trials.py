@@ -22,16 +22,16 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from advgrasp.agents import Grasp, GraspPolicy
-from advgrasp.config import TrainConfig
 from advgrasp.human.errors import SessionError
 from advgrasp.human.live import BackgroundLearner, LiveWorld
 from advgrasp.human.settings import SessionSettings, perturbation_from_name, perturbation_name
+from advgrasp.human.start import starting_point, write_atomic
 from advgrasp.policy import ANGLES
 from advgrasp.train import CHECKPOINT, GraspTrainer
 from envs.outcomes import GraspOutcome
@@ -71,38 +71,6 @@ class HeldTrial:
     @property
     def lifted(self) -> bool:
         return bool(self.outcome.lifted)
-
-
-SESSION_OVERRIDES = {"progress": False, "torch_threads": 1, "device": "cpu", "eval_scenes": 0}
-"""Training options a session always uses: one torch thread, so learning never starves the
-window's thread."""
-
-
-def starting_point(path: str | Path | None) -> tuple[TrainConfig, int, Path | None]:
-    """The trainer config, attempt count and file a session starts from.
-
-    Args:
-        path: a run folder holding checkpoint.pt, a checkpoint file, a file named policy.pt
-            (weights only: fresh optimisers and buffers), or None (an untrained robot, seeded).
-    """
-    if path is None:
-        return TrainConfig(**SESSION_OVERRIDES), 0, None
-    path = Path(path)
-    if path.is_dir():
-        path = path / CHECKPOINT if (path / CHECKPOINT).is_file() else path / "policy.pt"
-    if not path.is_file():
-        raise SessionError(f"starting checkpoint {path} not found: pass a run folder that "
-                           "`advgrasp train` wrote (it holds checkpoint.pt or policy.pt), or "
-                           "no checkpoint")
-    if path.name != "policy.pt":
-        from gan_core.checkpoint import read_checkpoint
-
-        _, extra = read_checkpoint(path, ["grasper", "adversary"])
-        return (replace(TrainConfig(**extra["config"]), **SESSION_OVERRIDES),
-                int(extra["attempt"]), path)
-    policy = GraspPolicy.load(path)
-    return (TrainConfig(image_size=policy.image_size, width=policy.width, **SESSION_OVERRIDES),
-            0, path)
 
 
 class TrialRunner:
@@ -151,7 +119,7 @@ class TrialRunner:
             partial = folder / (CHECKPOINT + ".copy")
             shutil.copyfile(start, partial)
             os.replace(partial, folder / CHECKPOINT)
-        _write_atomic(info, json.dumps({"base_attempt": start_attempt,
+        write_atomic(info, json.dumps({"base_attempt": start_attempt,
                                         "checkpoint": None if start is None else str(start)
                                         }).encode())
         return start_attempt
@@ -309,12 +277,3 @@ class TrialRunner:
             self.trainer.close()
             if self._scratch is not None:
                 self._scratch.cleanup()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(partial, path)

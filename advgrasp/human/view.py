@@ -96,8 +96,8 @@ class Painter:
         return self._fonts[size]
 
     def text(self, surface, text: str, pos, points: int = 24, colour=TEXT,
-             anchor: str = "topleft") -> pygame.Rect:
-        image = self.font(points).render(text, True, colour)
+             anchor: str = "topleft", background=None) -> pygame.Rect:
+        image = self.font(points).render(text, True, colour, background)
         rect = image.get_rect(**{anchor: (int(pos[0]), int(pos[1]))})
         surface.blit(image, rect)
         return rect
@@ -160,7 +160,8 @@ def draw_axes(surface, painter: Painter, origin, arrows: dict[str, np.ndarray],
         head = [end + vector * 10, end + side, end - side]
         pygame.draw.polygon(surface, colour, [tuple(p) for p in head])
         label = end + vector * 30
-        painter.text(surface, f"{name} [{KEY_LABELS[name]}]", label, 18, colour, "center")
+        painter.text(surface, f" {name} [{KEY_LABELS[name]}] ", label, 18, colour, "center",
+                     BACKGROUND)
 
 
 def draw_banner(surface, painter: Painter, text: str, colour, subtitle: str = "") -> None:

@@ -31,9 +31,7 @@ from advgrasp.human.view import (
     draw_axes,
     draw_banner,
     draw_inset,
-    draw_likert,
     draw_text_screen,
-    likert_boxes,
     scene_surface,
 )
 
@@ -272,34 +270,3 @@ class SessionWindow:
             self.check_closed()
             draw_text_screen(self.surface, self.painter, title, body, footer)
             self.flip()
-
-    def questionnaire(self, questionnaire: dict) -> dict[str, int]:
-        """Ask every Likert item; returns item id -> chosen scale point."""
-        self.phase = "questionnaire"
-        scale, answers = questionnaire["scale"], {}
-        low, high = scale["min"], scale["max"]
-        for index, item in enumerate(questionnaire["items"]):
-            selected = None
-            while item["id"] not in answers:
-                for event in self.events():
-                    if event.type == pygame.KEYDOWN:
-                        number = event.key - pygame.K_0
-                        if low <= number <= high and number <= 9:
-                            selected = number
-                        elif event.key in (pygame.K_LEFT, pygame.K_RIGHT):
-                            step = -1 if event.key == pygame.K_LEFT else 1
-                            start = (low + high) // 2 if selected is None else selected + step
-                            selected = min(high, max(low, start))
-                        elif event.key in (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE) \
-                                and selected is not None:
-                            answers[item["id"]] = selected
-                    elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-                        boxes = likert_boxes(self.painter, high - low + 1,
-                                             self.surface.get_size())
-                        hits = [low + i for i, box in enumerate(boxes)
-                                if box.collidepoint(event.pos)]
-                        selected = hits[0] if hits else selected
-                self.check_closed()
-                draw_likert(self.surface, self.painter, questionnaire, index, selected)
-                self.flip()
-        return answers
