@@ -44,6 +44,7 @@ def write_report(store: StudyStore, out_dir: str | Path, outcome: str = "r_r") -
                {"fitted": False, "note": "no trials", "pairs": []},
                "wilcoxon": analysis.wilcoxon_pairwise(data, outcome),
                "questionnaire": analysis.questionnaire_summary(store, data),
+               "questionnaire_scale": store.study_config()["questionnaire"]["scale"],
                "held_out": analysis.heldout_summary(store, data)}
     plots = _plots(data, summary, out, outcome)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
@@ -117,6 +118,7 @@ def _plots(data, summary: dict, out: Path, outcome: str) -> list[str]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     written = []
     rates = [r for r in summary["rates"] if r["trials"]]
@@ -144,6 +146,7 @@ def _plots(data, summary: dict, out: Path, outcome: str) -> list[str]:
                 ax.plot(trial, running, lw=1, alpha=0.7, label=code)
             ax.set_title(name)
             ax.set_xlabel("scored trial")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylim(-0.05, 1.05)
         axes[0][0].set_ylabel(f"{analysis.OUTCOMES[outcome]}\n(running mean of 5)")
         if sum(len(v) for v in curves.values()) <= 3 * 12:
@@ -156,13 +159,15 @@ def _plots(data, summary: dict, out: Path, outcome: str) -> list[str]:
         for ax, set_name in zip(axes[0], sets, strict=True):
             rows = [r for r in summary["held_out"] if r["object_set"] == set_name]
             x = np.arange(len(rows))
-            for offset, key in ((-0.27, "grasp_success"), (0, "robust_random"),
-                                (0.27, "robust_oracle")):
-                ax.bar(x + offset, [r[key] for r in rows], 0.27, label=key.replace("_", " "))
+            for offset, key, label in ((-0.27, "grasp_success", "grasp success"),
+                                       (0, "robust_random", "kept vs random"),
+                                       (0.27, "robust_oracle", "kept vs oracle")):
+                ax.bar(x + offset, [r[key] for r in rows], 0.27, label=label)
             ax.set_xticks(x, [r["condition"] for r in rows])
-            ax.set_title(f"held-out {set_name}")
-            ax.set_ylim(0, 1)
-        axes[0][0].legend(fontsize=7)
+            ax.set_title(f"held-out {set_name} ({rows[0]['scenes']} scenes per robot)")
+            ax.set_ylim(0, 1.2)
+            ax.set_yticks(np.linspace(0, 1, 6))
+        axes[0][0].legend(fontsize=7, ncol=3, loc="upper left")
         written.append(_save(fig, out / "held_out.png"))
     if summary["questionnaire"]:
         items = list(dict.fromkeys(r["item"] for r in summary["questionnaire"]))
@@ -175,7 +180,10 @@ def _plots(data, summary: dict, out: Path, outcome: str) -> list[str]:
             ax.barh(y, [rows[i]["mean"] if i in rows else 0 for i in items], width,
                     label=condition)
         ax.set_yticks(np.arange(len(items)) + 0.4 - width / 2, items)
-        ax.set_xlabel("mean answer")
+        scale = summary["questionnaire_scale"]
+        ax.set_xlim(scale["min"], scale["max"])
+        ax.set_xlabel(f"mean answer ({scale['min']}-{scale['max']}; bars start at "
+                      f"{scale['min']})")
         ax.legend(fontsize=7)
         written.append(_save(fig, out / "questionnaire.png"))
     return written
