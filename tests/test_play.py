@@ -73,6 +73,8 @@ def test_scripted_session_logs_every_trial(tmp_path):
     assert len(answers) == 5 and {a["value"] for a in answers} == {5}
     assert store.session(result["session_id"])["status"] == "finished"
     assert person.phases[0] == "consent" and "pause" in person.phases
+    assert person.texts["consent"] == ("Before you start", "Test consent: press Enter.")
+    assert "Robot " in person.texts["done"][1]
     assert set(person.sizes) == {(800, 560)}  # the resize took, and drags used it
     assert len(result["frame_times"]) > 50
 

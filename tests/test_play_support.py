@@ -87,6 +87,7 @@ class Participant:
         self.pushed: list[str] = []
         self.phases: list[str] = []
         self.sizes: list[tuple[int, int]] = []
+        self.texts: dict[str, tuple[str, str]] = {}
 
     def __call__(self, window) -> None:
         if window.phase != self.phase:
@@ -95,6 +96,8 @@ class Participant:
             self.phases.append(window.phase)
         self.frames += 1
         n, phase = self.frames, window.phase
+        if phase in ("consent", "welcome", "done") and n == 2:
+            self.texts[phase] = window.text_shown
         if phase in ("consent", "welcome") and n == 2:
             if self.resize_to:
                 pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, w=self.resize_to[0],

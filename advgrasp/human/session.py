@@ -122,10 +122,13 @@ def run_session(store, participant_code: str, condition=None, settings: dict | N
 def _play(window: SessionWindow, store, session_id: int, runner: TrialRunner, stored: dict,
           finished: list[dict]) -> str:
     enter = (pygame.K_RETURN, pygame.K_KP_ENTER)
-    if not finished:
-        window.text_screen("consent", "Before you start", stored.get("consent") or
-                           "This session is part of a study.", "Enter: I agree and start",
-                           enter)
+    consent = store.study_config().get("consent", "").strip()
+    if not finished and consent:
+        window.text_screen("consent", "Before you start", consent,
+                           "Enter: I agree and start", enter)
+    elif not finished:
+        log.warning("study %s has no consent text: no consent screen shown (add consent = "
+                    "\"...\" to the [study] table of its TOML file)", store.path)
     else:
         window.text_screen("welcome", "Welcome back",
                            f"The session resumes at trial {runner.position + 1} of "

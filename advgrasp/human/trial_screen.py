@@ -1,9 +1,9 @@
 """One trial in the window: the robot grasps and lifts, the person chooses and confirms a push
 (or the time runs out), the push plays out, then the outcome banner while the robot learns.
 
-The reaction time runs on the monotonic clock from the first frame that accepts input on the
-held object to the frame that handles the confirmation, with paused time taken out; it is
-exact to one frame (1/fps s).
+The reaction time runs on the monotonic clock from the moment the choice screen (arrows, timer,
+PUSH button) is first shown on the held object to the frame that handles the confirmation,
+with paused time taken out; it is exact to one frame (1/fps s, 17 ms at the default 60).
 """
 
 from __future__ import annotations
@@ -75,12 +75,13 @@ def choose_push(window: SessionWindow, runner: TrialRunner) -> tuple[Perturbatio
     window.choice = PushChoice(runner.allowed)
     window.phase, window.drag = "choose", None
     window.status = "Choose a push: keys or drag from the object, then Enter or PUSH."
-    enabled, paused_s = None, 0.0
+    window.remaining_s = limit
+    window.draw()
+    window.flip(wait=False)
+    enabled, paused_s = time.monotonic(), 0.0  # the choice screen is up: input counts now
     while True:
         events = window.events()
         now = time.monotonic()
-        if enabled is None:
-            enabled = now  # input counts from the first frame that reads it
         window.check_closed()
         for event in events:
             confirmed = _handle(window, event)

@@ -55,7 +55,7 @@ class WindowOptions:
 
     size: tuple[int, int] = (1024, 640)
     render_size: tuple[int, int] = (160, 120)
-    fps: int = 30
+    fps: int = 60
     playback_fps: int = 30
     playback_speed: float = 1.0
     banner_s: float = 1.5
@@ -108,6 +108,7 @@ class SessionWindow:
         self.drag: tuple | None = None
         self.remaining_s: float | None = None
         self.banner: tuple | None = None
+        self.text_shown: tuple[str, str] | None = None
 
     def _resized(self, size) -> None:
         self.layout = Layout(tuple(size))
@@ -262,7 +263,7 @@ class SessionWindow:
     def text_screen(self, phase: str, title: str, body: str, footer: str,
                     keys=(pygame.K_RETURN, pygame.K_KP_ENTER)) -> None:
         """Show a text screen until one of `keys` is pressed."""
-        self.phase = phase
+        self.phase, self.text_shown = phase, (title, body)
         while True:
             for event in self.events():
                 if event.type == pygame.KEYDOWN and event.key in keys:
