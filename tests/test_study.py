@@ -154,6 +154,14 @@ def test_damaged_database_named(tmp_path, store):
         f.write(b"\xff" * 4096)
     with pytest.raises(StudyFileError, match=r"s\.sqlite is damaged.*malformed"):
         StudyStore.open(path)
+    other = tmp_path / "other.sqlite"  # somebody else's SQLite file is left alone
+    sqlite3.connect(other).execute("CREATE TABLE notes (text TEXT)").connection.commit()
+    with pytest.raises(StudyFileError, match=r"other\.sqlite is not a study database"):
+        StudyStore.open(other)
+    untouched = sqlite3.connect(other)
+    assert untouched.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert untouched.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    untouched.close()
     with pytest.raises(StudyFileError, match=r"missing\.sqlite does not exist; create it"):
         StudyStore.open(tmp_path / "missing.sqlite")
 

@@ -62,8 +62,8 @@ def test_sigkill_mid_trial_keeps_every_finished_trial(tmp_path):
     for line in child.stdout:
         if "trial" in line and line.strip().endswith("logged"):
             reported.append(int(line.split("trial")[1].split()[0]))
-        if line.strip().endswith("trial 3 begins"):
-            os.kill(child.pid, signal.SIGKILL)  # the robot is grasping trial 3
+        if line.strip().endswith("trial 3 grasped"):
+            os.kill(child.pid, signal.SIGKILL)  # trial 3 is between its grasp and its log
             break
     child.wait(timeout=60)
     assert child.returncode == -signal.SIGKILL

@@ -149,7 +149,7 @@ def run_condition(store: StudyStore, code: str, condition: dict,
         adversary = None if kind == "human" else _adversary_for(kind, runner)
         while not runner.finished:
             held = runner.begin()
-            log.debug("session %d: trial %d begins", session_id, held.index)
+            log.debug("session %d: trial %d grasped", session_id, held.index)
             push, reaction = None, None
             if held.lifted and adversary is None:
                 push, reaction = person.choose(held.outcome.held_state)

@@ -66,6 +66,7 @@ class StudyStore(SessionRecords):
             raise StudyFileError(f"cannot open study file {path}: {err}") from None
         store = cls(connection, path)
         try:
+            store._refuse_foreign(create)
             store._configure(busy_timeout_s)
             store._migrate()
         except sqlite3.DatabaseError as err:
@@ -91,6 +92,14 @@ class StudyStore(SessionRecords):
         problems = [row[0] for row in c.execute("PRAGMA quick_check").fetchall()]
         if problems != ["ok"]:
             raise sqlite3.DatabaseError("integrity check failed: " + "; ".join(problems[:3]))
+
+    def _refuse_foreign(self, create: bool) -> None:
+        """Refuse, before changing anything, a SQLite file that is not a study."""
+        if self.schema_version == 0 and not create:
+            tables = self.connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+            raise StudyFileError(f"{self.path} is not a study database (schema version 0, "
+                                 f"{tables} tables); create a study with `advgrasp study "
+                                 "init`, and pass its file")
 
     def _migrate(self) -> None:
         version = self.schema_version
