@@ -225,6 +225,9 @@ class SessionWindow:
         x, y = layout.panel.x + 16, layout.panel.y + 12
         for line in KEYS_HELP:
             y = painter.text(s, line, (x, y), 20, DIM).bottom + 4
+        if self.held is not None:
+            y = painter.text(s, f"Robot's grasp: {self.held.grasp.predicted:.0%} sure it holds",
+                             (x, y + 10), 20, TEXT).bottom
         push = self.choice.perturbation if self.choice is not None else None
         choice = (f"{push.direction}, level {self.choice.level} ({push.magnitude_n:g} N)"
                   if push else "none yet")
