@@ -126,6 +126,7 @@ def _snap(window: SessionWindow) -> None:
 
 def show_outcome(window: SessionWindow, trial: dict, runner: TrialRunner) -> None:
     """The outcome banner and the updated score, for `banner_s` and while the robot learns."""
+    _honour_pause(window)
     window.score.add(trial)
     if not trial["r_r"]:
         banner = ("The robot missed the object", DIM)

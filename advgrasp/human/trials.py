@@ -84,6 +84,8 @@ class TrialRunner:
     Attributes:
         position: the next trial's place in the session, practice trials first.
         allowed: the perturbations a push may be (the world's set).
+        chosen: (observation, grasp) of the trial under way once the robot has chosen, so a
+            window can draw the grasp while the hand moves; None before.
     """
 
     def __init__(self, settings: SessionSettings, run_dir: str | Path | None = None,
@@ -108,6 +110,7 @@ class TrialRunner:
         self.learner = BackgroundLearner()
         self.position = 0
         self.current: HeldTrial | None = None
+        self.chosen: tuple[np.ndarray, Grasp] | None = None
 
     def _prepare_folder(self, folder: Path, start_attempt: int, start: Path | None) -> int:
         """Copy the starting checkpoint and write the session file, once per folder."""
@@ -153,6 +156,7 @@ class TrialRunner:
             raise SessionError(f"all {self.settings.total_trials} trials are done; start a "
                                "new session for more")
         self.learner.wait()
+        self.chosen = None
         practice, index = self.settings.trial_at(self.position)
         name, seed = self.settings.scene(practice, index)
         wall, start = time.time(), time.monotonic()
@@ -160,6 +164,7 @@ class TrialRunner:
         observation = self.world.observe()
         version = self.model_version
         grasp = self.trainer.choose_grasp(observation)
+        self.chosen = (observation, grasp)
         outcome = self.world.grasp(grasp.x, grasp.y, grasp.theta)
         self.current = HeldTrial(index, practice, name, seed, grasp, outcome, observation,
                                  wall, start, version)

@@ -203,9 +203,9 @@ class SessionWindow:
             if self._scaled is None or self._scaled.get_size() != layout.scene.size:
                 self._scaled = scene_surface(self.scene, layout.scene)
             s.blit(self._scaled, layout.scene)
-        if self.held is not None:
-            draw_inset(s, painter, self.held.observation, self.held.grasp,
-                       self.runner.trainer.policy.camera)
+        chosen = self.runner.chosen if self.runner is not None else None
+        if chosen is not None:
+            draw_inset(s, painter, *chosen, self.runner.trainer.policy.camera)
         if self.phase == "choose":
             origin, arrows = self.object_screen()
             draw_axes(s, painter, origin, arrows, self.choice, 70 * layout.scale)
@@ -225,8 +225,9 @@ class SessionWindow:
         x, y = layout.panel.x + 16, layout.panel.y + 12
         for line in KEYS_HELP:
             y = painter.text(s, line, (x, y), 20, DIM).bottom + 4
-        if self.held is not None:
-            y = painter.text(s, f"Robot's grasp: {self.held.grasp.predicted:.0%} sure it holds",
+        chosen = self.runner.chosen if self.runner is not None else None
+        if chosen is not None:
+            y = painter.text(s, f"Robot's grasp: {chosen[1].predicted:.0%} sure it holds",
                              (x, y + 10), 20, TEXT).bottom
         push = self.choice.perturbation if self.choice is not None else None
         choice = (f"{push.direction}, level {self.choice.level} ({push.magnitude_n:g} N)"
