@@ -68,6 +68,12 @@ class TrainConfig:
     use every core)."""
     progress: bool = True
     """Show a progress bar."""
+    ray_workers: int = 0
+    """Rollout actors on Ray, one world each (0: attempts run in this process). Each wave
+    plays ray_workers * update_every attempts with the same weights."""
+    ray_address: str = "local"
+    """Ray cluster to use with ray_workers: local starts a private instance on this machine;
+    auto or host:port joins a running cluster."""
 
     def validate(self) -> None:
         if self.adversary not in ADVERSARIES:
@@ -85,7 +91,7 @@ class TrainConfig:
                      "checkpoint_every", "top_k_start", "top_k_end", "torch_threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} {getattr(self, name)} must be at least 1")
-        for name in ("warmup_attempts", "eval_scenes"):
+        for name in ("warmup_attempts", "eval_scenes", "ray_workers"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} {getattr(self, name)} must be at least 0")
         for name in ("epsilon_start", "epsilon_end", "adversary_epsilon"):
@@ -100,7 +106,7 @@ class TrainConfig:
 
 
 RESUMABLE_CHANGES = ("attempts", "eval_scenes", "checkpoint_every", "device", "torch_threads",
-                     "progress")
+                     "progress", "ray_address")
 """Fields that may differ when a run is resumed; any other change is refused."""
 
 PRESETS: dict[str, dict] = {

@@ -27,6 +27,7 @@ import torch
 from advgrasp.agents import Grasp, GraspPolicy, LearnedAdversary
 from advgrasp.buffer import ReplayBuffer
 from advgrasp.config import RESUMABLE_CHANGES, TrainConfig
+from advgrasp.rollouts import play_attempt, train_on_ray
 from envs.adversary import make_adversary
 from envs.errors import ConfigError
 from envs.perturbation import Perturbation
@@ -109,12 +110,11 @@ class GraspTrainer:
 
     # -- schedule -------------------------------------------------------------------------
 
-    def _fraction(self) -> float:
-        return min(1.0, self.attempt / max(1, self.config.attempts - 1))
-
-    def exploration(self) -> tuple[int, float]:
-        """(top_k, epsilon) for the current attempt, annealed linearly over the run."""
-        c, f = self.config, self._fraction()
+    def exploration(self, attempt: int | None = None) -> tuple[int, float]:
+        """(top_k, epsilon) for attempt number `attempt` (default: the next one), annealed
+        linearly over the run."""
+        c = self.config
+        f = min(1.0, (self.attempt if attempt is None else attempt) / max(1, c.attempts - 1))
         top_k = int(round(c.top_k_start + (c.top_k_end - c.top_k_start) * f))
         return top_k, c.epsilon_start + (c.epsilon_end - c.epsilon_start) * f
 
@@ -122,23 +122,20 @@ class GraspTrainer:
     def in_phase_two(self) -> bool:
         return self.attempt >= self.config.pretrain_attempts
 
+    def adversary_acts(self, attempt: int) -> bool:
+        """Whether the phase-two adversary pushes in attempt number `attempt`."""
+        return attempt >= self.config.pretrain_attempts and self.config.adversary != "none"
+
     # -- one attempt ----------------------------------------------------------------------
 
     def attempt_once(self) -> dict:
         """Reset, observe, grasp, let the adversary push, store what happened."""
-        config, world = self.config, self.world
         start = time.perf_counter()
-        world.reset(seed=int(self.rng.integers(2**31)))
-        observation = world.observe()
-        grasp = self.choose_grasp(observation)
-        outcome = world.grasp(grasp.x, grasp.y, grasp.theta)
-        r_r, r_h, push = float(outcome.lifted), 0.0, None
-        if outcome.lifted and self.in_phase_two and config.adversary != "none":
-            self.phase_two.reset(self.rng)
-            push = self.phase_two.act(outcome.held_state)
-            r_h = float(world.perturb(push).dropped)
+        top_k, epsilon = self.exploration()
+        adversary = self.phase_two if self.adversary_acts(self.attempt) else None
+        a = play_attempt(self.world, self.policy, adversary, self.rng, top_k, epsilon)
         self.env_seconds += time.perf_counter() - start
-        return self.record_attempt(observation, grasp, r_r, r_h, push, outcome.held_image)
+        return self.record_attempt(a.observation, a.grasp, a.r_r, a.r_h, a.push, a.held_image)
 
     def choose_grasp(self, observation: np.ndarray) -> Grasp:
         """The grasp for an RGB-D observation (H, W, 4) uint8 under the current exploration."""
@@ -222,19 +219,25 @@ class GraspTrainer:
 
     def _train(self, stop: list) -> None:
         c = self.config
+        if c.ray_workers:
+            train_on_ray(self, stop)
+            return
         while self.attempt < c.attempts and not stop:
-            record = self.attempt_once()
-            metrics = {}
-            if self.attempt >= c.warmup_attempts and self.attempt % c.update_every == 0:
-                try:
-                    metrics = self.learn()
-                except NonFiniteLossError as err:
-                    raise NonFiniteLossError(
-                        f"{err} at attempt {self.attempt}; the last good checkpoint "
-                        f"{self.run_dir / CHECKPOINT} is kept (lower --lr and resume)") from None
-            self._log(record, metrics)
+            self.after_attempt(self.attempt_once())
             if self.attempt % c.checkpoint_every == 0 or self.attempt == c.attempts:
                 self.checkpoint()
+
+    def after_attempt(self, record: dict) -> None:
+        """Learn when a round is due, then log the attempt."""
+        c, metrics = self.config, {}
+        if self.attempt >= c.warmup_attempts and self.attempt % c.update_every == 0:
+            try:
+                metrics = self.learn()
+            except NonFiniteLossError as err:
+                raise NonFiniteLossError(
+                    f"{err} at attempt {self.attempt}; the last good checkpoint "
+                    f"{self.run_dir / CHECKPOINT} is kept (lower --lr and resume)") from None
+        self._log(record, metrics)
 
     def _log(self, record: dict, metrics: dict) -> None:
         window = list(self.recent)
