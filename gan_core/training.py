@@ -41,6 +41,7 @@ from gan_core.errors import (
     UnknownPlayerError,
 )
 from gan_core.metrics_log import MetricsLog
+from gan_core.parallel import average_gradients, broadcast_players
 from gan_core.player import Player, check_loss_output
 
 __all__ = ["LossFn", "Player", "TwoPlayerTrainer", "choose_device", "set_seed"]
@@ -98,7 +99,7 @@ class TwoPlayerTrainer:
                 player.ema_model.to(self.device)
         self.data_parallel = bool(data_parallel)
         if self.data_parallel:
-            self._start_data_parallel()
+            broadcast_players(players)
         # One scaler per player: a critic's overflow must not shrink the generator's scale.
         self._scalers = {name: torch.amp.GradScaler("cuda" if self.amp else "cpu",
                                                     enabled=self.amp) for name in names}
@@ -109,31 +110,6 @@ class TwoPlayerTrainer:
                          dynamic_ncols=True)
         log.info("two-player trainer: players %s, schedule %s, device %s, mixed precision %s",
                  names, self.schedule, self.device, self.amp)
-
-    def _start_data_parallel(self) -> None:
-        import torch.distributed as dist
-
-        if not (dist.is_available() and dist.is_initialized()):
-            raise ConfigError("data_parallel=True needs an initialised torch.distributed process "
-                              "group: launch with torchrun and call "
-                              "torch.distributed.init_process_group first")
-        # Every process starts from rank 0's weights and buffers.
-        with torch.no_grad():
-            for player in self.players:
-                for tensor in [*player.model.parameters(), *player.model.buffers()]:
-                    dist.broadcast(tensor.data, src=0)
-
-    def _average_gradients(self, optimizer: torch.optim.Optimizer) -> None:
-        import torch.distributed as dist
-
-        world = dist.get_world_size()
-        for group in optimizer.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    # Another process may have a gradient here: join the reduction with zeros.
-                    param.grad = torch.zeros_like(param)
-                dist.all_reduce(param.grad, op=dist.ReduceOp.SUM)
-                param.grad.div_(world)
 
     def _check_schedule(self, schedule: dict[str, int]) -> dict[str, int]:
         unknown = sorted(set(schedule) - set(self._by_name))
@@ -180,7 +156,7 @@ class TwoPlayerTrainer:
 
         scaler.scale(loss).backward()
         if self.data_parallel:
-            self._average_gradients(optimizer)
+            average_gradients(optimizer)
         if player.grad_clip_norm is not None:
             scaler.unscale_(optimizer)
             params = [p for group in optimizer.param_groups for p in group["params"]]

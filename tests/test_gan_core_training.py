@@ -378,3 +378,24 @@ def test_set_seed_repeats_every_generator():
         set_seed(5)
         draws.append((random.random(), np.random.rand(), torch.rand(1).item()))
     assert draws[0] == draws[1]
+
+
+def test_after_step_runs_right_after_each_step_of_its_player_only():
+    calls = []
+    d_player = linear_player("D", 2, 1, lr=1.0, optimizer="sgd")
+    d_player.after_step = lambda: (calls.append(d_player.model.weight.detach().clone()),
+                                   d_player.model.weight.data.clamp_(-0.01, 0.01))
+    trainer = TwoPlayerTrainer([d_player, linear_player("G", 3, 2)], {"D": 3}, device="cpu")
+    x = torch.randn(8, 2)
+    trainer.round({"D": lambda: d_player.model(x).pow(2).mean() + d_player.model.weight.sum(),
+                   "G": lambda: trainer.player("G").model(torch.randn(4, 3)).pow(2).mean()})
+    assert len(calls) == 3
+    assert calls[0].abs().max().item() > 0.01  # the step moved past the bound, the hook clamped
+    assert d_player.model.weight.abs().max().item() <= 0.01
+    with pytest.raises(ConfigError, match="after_step 3 must be callable"):
+        linear_player("E", after_step=3)
+
+
+def test_data_parallel_needs_a_process_group():
+    with pytest.raises(ConfigError, match="launch with torchrun"):
+        TwoPlayerTrainer(gan_players(), device="cpu", data_parallel=True)
