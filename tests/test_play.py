@@ -111,3 +111,31 @@ def test_cli_saves_a_screenshot_and_names_missing_arguments(tmp_path, capsys):
     assert "needs the study file" in capsys.readouterr().err
     assert main(["play", "--screenshot", str(shot), "--size", "big"]) == 2
     assert "size 'big': write it as WIDTHxHEIGHT" in capsys.readouterr().err
+
+
+def test_drawing_during_the_physics_changes_no_outcome():
+    from advgrasp.human.settings import SessionSettings
+    from advgrasp.human.trials import TrialRunner
+    from advgrasp.human.view import SceneCamera
+
+    rows = {}
+    for drawn in (False, True):
+        runner = TrialRunner(SessionSettings(objects=("can", "mug"), trials=4,
+                                             practice_trials=0, seed=9, updates_per_trial=1))
+        if drawn:
+            steps, world = [], runner.world
+
+            def draw(dt_s, world=world, steps=steps):
+                steps.append(dt_s)
+                if len(steps) % 8 == 0:  # as a window playing at 30 frames per second
+                    SceneCamera().render(world, 64, 48)
+
+            world.on_step = draw
+        try:
+            while not runner.finished:
+                held = runner.begin()
+                runner.push(runner.allowed[3] if held.lifted else None, 0.5)
+                rows.setdefault(drawn, []).append(runner.world.object_position.round(9))
+        finally:
+            runner.close()
+    assert np.array_equal(np.array(rows[False]), np.array(rows[True]))

@@ -18,7 +18,9 @@ class LiveWorld(GraspWorld):
     """A `GraspWorld` that calls `on_step(dt_s)` after every physics step.
 
     A window uses the hook to draw the grasp, the lift and the push as they happen and to
-    keep its event queue drained; with no hook it behaves exactly like `GraspWorld`.
+    keep its event queue drained; with no hook it behaves exactly like `GraspWorld`. It relies
+    on every phase of `GraspWorld` stepping the physics through `GraspWorld._step`; rendering
+    from the hook does not change the physics (tested).
     """
 
     def __init__(self, config: WorldConfig | None = None):
