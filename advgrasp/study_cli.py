@@ -174,7 +174,8 @@ def register(subparsers) -> None:
     sub = study.add_subparsers(dest="study_command", required=True)
 
     def command(name, func, help_text):
-        parser = sub.add_parser(name, help=help_text, description=help_text)
+        parser = sub.add_parser(name, help=help_text,
+                                description=help_text.replace("%%", "%"))
         parser.add_argument("study", help="the study file (SQLite), e.g. pilot.sqlite")
         parser.set_defaults(func=func)
         return parser

@@ -11,6 +11,7 @@ from test_study import write_study
 
 from advgrasp.cli import main
 from advgrasp.study import StudyStore
+from advgrasp.study.replay import replay_study
 
 torch.set_num_threads(1)
 
@@ -37,6 +38,7 @@ def test_simulated_study_is_logged_and_matched(study, capsys):
         human = [(r[3], r[4], r[5]) for r in scored if r[0] == code and r[1] == "human"]
         random = [(r[3], r[4], r[5]) for r in scored if r[0] == code and r[1] == "random"]
         assert human == random and len(human) == 4
+    assert sum(r[6] is not None for r in scored if r[1] == "human") >= 1
     for r in scored:
         if r[6] is not None:
             assert r[8] == 1.0 and (r[1] == "random" or 0 < r[7] <= 10.0)
@@ -142,3 +144,22 @@ def test_matched_controls_of_a_real_participant(tmp_path, capsys):
             assert session["status"] == "finished" and not any(t["practice"] for t in trials)
         assert by_condition == {"random": expected, "none": expected}
         assert store.next_condition("P01")["name"] == "human"
+
+
+def test_oracle_and_learned_controls_replay_exactly(tmp_path):
+    """The oracle tries every push from a saved state before the real one, and the learned
+    adversary trains with the robot: replay, which applies only the logged pushes, still
+    reproduces every outcome."""
+    config = write_study(tmp_path, conditions=("oracle", "learned"), budget=3, practice=0,
+                         seed=7)  # a seed where the fresh robot lifts in both conditions
+    path = tmp_path / "controls.sqlite"
+    assert main(["study", "simulate", str(path), "--config", str(config), "--participants",
+                 "1", "--no-evaluate"]) == 0
+    with StudyStore.open(path) as store:
+        pushed = store.rows("SELECT condition, COUNT(perturbation) AS pushes, SUM(r_r) AS "
+                            "lifted FROM tidy_trials GROUP BY condition ORDER BY condition")
+        assert [(r["condition"], r["pushes"]) for r in pushed] == [
+            (r["condition"], r["lifted"]) for r in pushed]  # every lifted object was pushed
+        assert all(r["pushes"] >= 1 for r in pushed)
+        results = replay_study(store)
+        assert [r.trials for r in results] == [3, 3] and all(r.ok for r in results)
