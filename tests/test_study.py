@@ -125,6 +125,9 @@ def test_withdrawal_and_exclusions_flag_trials(store):
     assert flags[("P02", 1)] == (0, 1) and flags[("P02", 0)] == (0, 0)
     with pytest.raises(ParticipantStateError, match="participant P01 withdrew"):
         store.next_condition("P01")
+    store.record_event("exclusion", "did not follow the instructions", code="P02")
+    assert [r["excluded"] for r in store.rows(
+        "SELECT excluded FROM tidy_trials WHERE participant = 'P02'")] == [1, 1, 1]
     with pytest.raises(StudyDataError, match="an exclusion needs a reason"):
         store.record_event("exclusion", "  ", code="P02")
 
