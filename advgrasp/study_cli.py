@@ -12,9 +12,10 @@ log = logging.getLogger(__name__)
 
 
 def cmd_init(args) -> int:
+    from advgrasp.study.config import DEFAULT_STUDY
     from advgrasp.study.store import StudyStore
 
-    with StudyStore.init(args.study, args.config) as store:
+    with StudyStore.init(args.study, args.config or DEFAULT_STUDY) as store:
         config = store.study_config()
         names = ", ".join(f"{c['name']} ({c['adversary']}, {c['budget']} trials)"
                           for c in store.conditions())
@@ -182,8 +183,8 @@ def register(subparsers) -> None:
 
     init = command("init", cmd_init, "create a study file from a study TOML file (checked in "
                    "full, questionnaire included)")
-    init.add_argument("--config", default="assets/study/default.toml",
-                      help="study TOML file (default assets/study/default.toml)")
+    init.add_argument("--config", help="study TOML file (default: the shipped "
+                      "assets/study/default.toml)")
     add = command("add-participant", cmd_add_participant, "add a participant by pseudonymous "
                   "code; the condition order comes from the balanced Latin square")
     add.add_argument("code", help="pseudonymous code, e.g. P07 (never a name)")

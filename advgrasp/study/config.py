@@ -33,6 +33,7 @@ Study file (`assets/study/default.toml` is a complete example)::
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -46,6 +47,10 @@ else:  # Python 3.10 has no tomllib; tomli is the same parser under another name
         import tomli as tomllib
     except ImportError:
         tomllib = None
+
+DEFAULT_STUDY = Path(os.environ.get("ADVGRASP_ASSETS", Path(__file__).resolve().parents[2]
+                                   / "assets")) / "study" / "default.toml"
+"""The study file shipped with the project (three conditions, see the file)."""
 
 ADVERSARY_KINDS = ("human", "random", "oracle", "learned", "none")
 """What pushes the held object in a condition; every kind but human runs without a person."""

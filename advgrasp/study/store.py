@@ -111,7 +111,8 @@ class StudyStore(SessionRecords):
                 for statement in MIGRATIONS[number - 1]:
                     c.execute(statement)
                 c.execute(f"PRAGMA user_version = {number}")
-            log.info("study %s: schema migrated to version %d", self.path, number)
+            log.log(logging.INFO if version else logging.DEBUG,
+                    "study %s: schema migrated to version %d", self.path, number)
 
     @property
     def schema_version(self) -> int:
