@@ -37,14 +37,14 @@ log = logging.getLogger("bench_i2i")
 
 # (model, data, rounds at scale 1, options): the same 16 px digits, width 16, batch 32.
 RUNS = [
-    ("pix2pix", "edges2digits", 1500, {}),
-    ("pix2pix", "digits2edges", 1000, {}),
-    ("cyclegan", "digits2inverted", 1200, {}),
-    ("dualgan", "digits2inverted", 1500, {}),
-    ("discogan", "digits2inverted", 1500, {}),
-    ("lapgan", "digits-train", 3000, {}),
-    ("stackgan", "digits-train", 3000, {}),
     ("gan-cls", "digits-train", 2000, {}),
+    ("stackgan", "digits-train", 2400, {}),
+    ("lapgan", "digits-train", 2400, {}),
+    ("pix2pix", "edges2digits", 1200, {}),
+    ("pix2pix", "digits2edges", 500, {}),
+    ("cyclegan", "digits2inverted", 400, {}),
+    ("dualgan", "digits2inverted", 600, {}),
+    ("discogan", "digits2inverted", 600, {}),
 ]
 
 COLUMNS = [("l1", "L1"), ("psnr_db", "PSNR dB"), ("cycle_a", "cycle A"),

@@ -252,14 +252,14 @@ class CycleGAN(TwoWayVariant):
     0.5 * lambda, its code's default for photo tasks), a pool of 50 past fakes per critic,
     Adam(2e-4, (0.5, 0.999)), critic loss halved.
 
-    Options: lambda_cycle (10), lambda_identity (5), pool_size (50), blocks (3 residual blocks;
-    the paper uses 6 at 128 px, 9 at 256 px).
+    Options: lambda_cycle (10), lambda_identity (5), pool_size (50), blocks (2 residual blocks
+    at the 4x4 bottleneck of 16 px images; the paper uses 6 at 128 px, 9 at 256 px).
     """
 
     name = "cyclegan"
     description = "CycleGAN (Zhu 2017): ResNet Gs, PatchGANs, LSGAN, cycle + identity, pool"
     option_defaults = {"lambda_cycle": 10.0, "lambda_identity": 5.0, "pool_size": 50,
-                       "blocks": 3}
+                       "blocks": 2}
 
     def build_generator(self, c_in: int, c_out: int) -> nn.Module:
         return ResnetGenerator(c_in, c_out, self.config.width, int(self.options["blocks"]))
