@@ -1,6 +1,8 @@
 """The image-to-image and multi-stage variants on the shared trainer: a run each, detached
 fakes, stage-by-stage training, clipping, exact resume, the CLI, and (slow) their checks."""
 
+import json
+
 import pytest
 import torch
 
@@ -160,8 +162,29 @@ def test_cli_trains_samples_and_refuses_a_mismatched_data_kind(tmp_path, capsys)
                      str(tmp_path / "s.png")]) == 0
     assert (tmp_path / "s.png").stat().st_size > 0
     capsys.readouterr()
+    assert cli_main(["gan", "evaluate", str(out), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert set(figures) == {"l1", "psnr_db", "frechet", "frechet_floor"}
+    assert 0 < figures["l1"] < 2 and figures["frechet"] > figures["frechet_floor"] > 0
     bad = ["gan", "train", "--model", "cyclegan", "--data", "digits-train", "--out",
            str(tmp_path / "bad"), "--device", "cpu", "--no-progress", "--iterations", "1"]
     code = cli_main(bad)
     assert code != 0
     assert "does not train on images data" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["cyclegan", "gan-cls", "lapgan", "stackgan"])
+def test_held_out_figures_of_an_untrained_variant(model):
+    from gan_core.i2i_evaluation import evaluate_i2i
+
+    variant, _, _ = build_variant(small(model))
+    figures = evaluate_i2i(variant)
+    assert all(value == value for value in figures.values())  # no NaN
+    expected = {"cyclegan": {"cycle_a", "l1_true", "frechet"},
+                "gan-cls": {"match_auc", "conditional_accuracy", "frechet"},
+                "lapgan": {"level1_frechet", "level2_upsample_frechet", "frechet"},
+                "stackgan": {"stage1_frechet", "match_auc", "frechet"}}[model]
+    assert expected <= set(figures)
+    assert figures["frechet"] > figures["frechet_floor"] > 0
+    if "match_auc" in figures:
+        assert 0.0 <= figures["match_auc"] <= 1.0
