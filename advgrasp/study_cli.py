@@ -222,6 +222,7 @@ def register(subparsers) -> None:
     simulate.add_argument("--controls", nargs="*", metavar="CODE",
                           help="instead of scripted participants, run the conditions without a "
                                "person for these participants (none named: every one) as "
-                               "matched controls of their window sessions")
+                               "matched controls of their window sessions; then evaluate every "
+                               "finished session's robot not evaluated yet")
     simulate.add_argument("--no-evaluate", action="store_true",
-                          help="skip the held-out evaluation of each resulting robot")
+                          help="skip the held-out evaluation of the resulting robots")

@@ -31,7 +31,7 @@ SESSION = textwrap.dedent("""
     logging.getLogger("advgrasp.study.simulate").setLevel(logging.DEBUG)
     store = StudyStore.open(sys.argv[1])
     person = ScriptedParticipant(np.random.default_rng(0), PerturbationSet().all, 10.0)
-    run_condition(store, "P01", store.condition("human"), person, evaluate=False)
+    run_condition(store, "P01", store.condition("human"), person)
 """)
 
 WRITER = textwrap.dedent("""
@@ -78,8 +78,7 @@ def test_sigkill_mid_trial_keeps_every_finished_trial(tmp_path):
 
         # The same session resumes after the last logged trial and finishes the budget.
         person = ScriptedParticipant(np.random.default_rng(1), PerturbationSet().all, 10.0)
-        assert run_condition(store, "P01", store.condition("human"), person,
-                             evaluate=False) == session["id"]
+        assert run_condition(store, "P01", store.condition("human"), person) == session["id"]
         trials = store.finished_trials(session["id"])
         assert [t["index"] for t in trials] == list(range(6))
         assert store.session(session["id"])["status"] == "finished"

@@ -5,20 +5,17 @@ the pygame window (`advgrasp.human.trials.TrialRunner`): in a human condition a
 `ScriptedParticipant` chooses the pushes; in the other conditions a simulated adversary does
 (random, oracle, the robot's jointly learned one, or none), on the same objects, budget and
 scene seeds. Every trial is committed to the study the moment it ends. The robot each session
-leaves behind is then evaluated on held-out poses and objects with `advgrasp.evaluate`.
+leaves behind is then evaluated on held-out poses and objects (`advgrasp.study.heldout`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
-from pathlib import Path
 
 import numpy as np
 
 from advgrasp.study.errors import StudyDataError
-from advgrasp.study.sessions import now
+from advgrasp.study.heldout import evaluate_pending, robot_dir
 from advgrasp.study.store import StudyStore
 from envs.adversary import NoAdversary, OracleAdversary, RandomAdversary
 from envs.perturbation import Perturbation, PerturbationSet
@@ -99,12 +96,6 @@ def runner_settings(stored: dict):
                                       updates_per_trial=stored.get("updates_per_trial", 4))
 
 
-def robot_dir(store: StudyStore, session_id: int) -> Path:
-    """Where a session's robot checkpoint lives: `STUDY.sessions/session-ID/` beside the
-    study file (the window sessions of `advgrasp play` use the same place)."""
-    return store.path.with_name(store.path.stem + ".sessions") / f"session-{session_id}"
-
-
 def _adversary_for(kind: str, runner):
     if kind == "random":
         return RandomAdversary(runner.world.config.perturbations)
@@ -119,7 +110,7 @@ def _adversary_for(kind: str, runner):
 
 
 def run_condition(store: StudyStore, code: str, condition: dict,
-                  person: ScriptedParticipant | None = None, evaluate: bool = True) -> int:
+                  person: ScriptedParticipant | None = None) -> int:
     """Play (or resume) one participant's session in one condition without a window.
 
     Args:
@@ -127,7 +118,6 @@ def run_condition(store: StudyStore, code: str, condition: dict,
         code: the participant's code.
         condition: the condition row (`StudyStore.condition`).
         person: the scripted participant; needed when the condition is human.
-        evaluate: evaluate the resulting robot on held-out scenes and log it.
 
     Returns:
         The session id.
@@ -167,48 +157,16 @@ def run_condition(store: StudyStore, code: str, condition: dict,
             store.record_answers(session_id, person.answer(
                 store.study_config()["questionnaire"], rate))
         store.end_session(session_id, "finished")
-        if evaluate:
-            evaluate_robot(store, session_id, runner.trainer.policy)
     finally:
         runner.close()
     return session_id
 
 
-def evaluate_robot(store: StudyStore, session_id: int, policy) -> list[dict]:
-    """Evaluate a session's robot on held-out poses and objects; log one row per object set.
-
-    Every robot of a study is evaluated on the same scenes (`advgrasp.evaluate.evaluate` with
-    its fixed seed): the test split of each of the study's held-out object sets, pushed by the
-    random and the oracle adversary from the same saved state.
-    """
-    from advgrasp.evaluate import evaluate, policy_chooser
-
-    config = store.study_config()
-    if not config["held_out_scenes"]:
-        return []
-    result = evaluate({"robot": policy_chooser(policy)}, tuple(config["held_out_sets"]),
-                      scenes=config["held_out_scenes"], image_size=policy.image_size,
-                      keep_images=0)
-    rows = []
-    with store.write() as c:
-        for set_name, by_chooser in result["results"].items():
-            r = by_chooser["robot"]
-            row = (session_id, set_name, result["scenes"], r["grasp_success"],
-                   r["adversaries"]["random"]["robust_success"],
-                   r["adversaries"]["oracle"]["robust_success"], json.dumps(r), now())
-            c.execute("INSERT OR REPLACE INTO evaluations (session_id, object_set, scenes, "
-                      "grasp_success, robust_random, robust_oracle, result_json, evaluated_at) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
-            rows.append(dict(zip(("session_id", "object_set", "scenes", "grasp_success",
-                                  "robust_random", "robust_oracle"), row[:6], strict=True)))
-    return rows
-
-
-def simulate_study(store: StudyStore, participants: int, evaluate: bool = True,
-                   keep_robots: bool = True) -> dict:
+def simulate_study(store: StudyStore, participants: int, evaluate: bool = True) -> dict:
     """Run a whole study with scripted participants S01, S02, ... (resuming a stopped run).
 
-    Each participant plays every condition in their counterbalanced order.
+    Each participant plays every condition in their counterbalanced order; then every robot
+    not yet evaluated is (`advgrasp.study.heldout.evaluate_pending`) when `evaluate` is set.
 
     Returns:
         {"participants": codes, "sessions": ids, "trials": scored trials logged}.
@@ -230,9 +188,9 @@ def simulate_study(store: StudyStore, participants: int, evaluate: bool = True,
             if person is None:
                 person = ScriptedParticipant(rng, PerturbationSet().all, config["time_limit_s"])
             log.info("participant %s: condition %s", code, condition["name"])
-            sessions.append(run_condition(store, code, condition, person, evaluate))
-            if not keep_robots:
-                shutil.rmtree(robot_dir(store, sessions[-1]), ignore_errors=True)
+            sessions.append(run_condition(store, code, condition, person))
+    if evaluate:
+        evaluate_pending(store)
     trials = store.rows("SELECT COUNT(*) AS n FROM trials WHERE practice = 0")[0]["n"]
     return {"participants": codes, "sessions": sessions, "trials": trials}
 
@@ -243,7 +201,8 @@ def run_controls(store: StudyStore, codes: list[str] | None = None,
 
     These are the matched controls of real participants: the same objects, budget and scene
     seeds as their sessions at the window. Conditions with a person are left to
-    `advgrasp play`; finished sessions are skipped, a stopped one resumes.
+    `advgrasp play`; finished sessions are skipped, a stopped one resumes. With `evaluate`,
+    every finished session's robot not yet evaluated is then, the window sessions' included.
 
     Returns:
         {"participants": codes, "sessions": ids, "trials": scored trials logged}.
@@ -261,7 +220,9 @@ def run_controls(store: StudyStore, codes: list[str] | None = None,
             if condition["adversary"] == "human" or (person["id"], condition_id) in finished:
                 continue
             log.info("participant %s: control %s", person["code"], condition["name"])
-            sessions.append(run_condition(store, person["code"], condition, None, evaluate))
+            sessions.append(run_condition(store, person["code"], condition, None))
+    if evaluate:
+        evaluate_pending(store)
     trials = store.rows("SELECT COUNT(*) AS n FROM trials WHERE practice = 0")[0]["n"]
     return {"participants": [p["code"] for p in people if not p["withdrawn_at"]],
             "sessions": sessions, "trials": trials}
