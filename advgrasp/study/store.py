@@ -35,6 +35,11 @@ CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 class StudyStore(SessionRecords):
     """One study's database. Open with `StudyStore.open` or create with `StudyStore.init`.
 
+    Reading: `study_config`, `conditions`, `condition`, `participant(s)`, `next_condition`,
+    `session_settings`, `session(s)`, `finished_trials`, `events`, `rows` (any query).
+    Writing, each call one committed transaction: `add_participant`, `start_session`,
+    `record_trial`, `record_answers`, `end_session`, `record_event`.
+
     Args:
         connection: an open connection set up by `open`.
         path: the study file.
