@@ -57,6 +57,10 @@ class TrainConfig:
     """Chance that the learned adversary pushes at random instead of greedily while training
     (greedy alone settles on one push that drops nearly every grasp, which teaches the grasper
     little: 24 % robust success against the random adversary with 0.2, 37 % with 0.6)."""
+    adversary_probes: int = 0
+    """Extra pushes, drawn at random, that the simulation tries (and undoes) from each held state
+    to label the learned adversary's other outputs; the grasper's reward still comes from the
+    adversary's own push."""
     checkpoint_every: int = 500
     """Attempts between checkpoints (and a last one at the end)."""
     eval_scenes: int = 150
@@ -91,7 +95,7 @@ class TrainConfig:
                      "checkpoint_every", "top_k_start", "top_k_end", "torch_threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} {getattr(self, name)} must be at least 1")
-        for name in ("warmup_attempts", "eval_scenes", "ray_workers"):
+        for name in ("warmup_attempts", "eval_scenes", "ray_workers", "adversary_probes"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} {getattr(self, name)} must be at least 0")
         for name in ("epsilon_start", "epsilon_end", "adversary_epsilon"):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
@@ -42,15 +42,20 @@ class Attempt:
     r_h: float
     push: Perturbation | None
     held_image: np.ndarray | None
+    probes: list[tuple[int, float]] = field(default_factory=list)
+    """(push index, R_H) of pushes tried from the held state before the real one."""
 
 
 def play_attempt(world: GraspWorld, policy: GraspPolicy, adversary: Adversary | None,
-                 rng: np.random.Generator, top_k: int, epsilon: float) -> Attempt:
+                 rng: np.random.Generator, top_k: int, epsilon: float,
+                 probes: int = 0) -> Attempt:
     """Reset to a scene drawn from `rng`, grasp, and let `adversary` push if the object is held.
 
     Args:
         adversary: the phase-two adversary, or None while it does not act.
         top_k, epsilon: the grasp exploration (see `GraspPolicy.choose`).
+        probes: pushes, drawn at random, tried from the held state (and undone) before the
+            adversary's push, to label a learned adversary's other outputs.
     """
     world.reset(seed=int(rng.integers(2**31)))
     observation = world.observe()
@@ -60,7 +65,12 @@ def play_attempt(world: GraspWorld, policy: GraspPolicy, adversary: Adversary | 
     if outcome.lifted and adversary is not None:
         adversary.reset(rng)
         push = adversary.act(outcome.held_state)
+        pushes = world.config.perturbations.all
+        tried = rng.choice(len(pushes), size=min(probes, len(pushes)), replace=False) \
+            if probes else []
+        probed = [(int(i), float(world.trial_push(pushes[i]).dropped)) for i in tried]
         r_h = float(world.perturb(push).dropped)
+        return Attempt(observation, grasp, 1.0, r_h, push, outcome.held_image, probed)
     return Attempt(observation, grasp, float(outcome.lifted), r_h, push, outcome.held_image)
 
 
@@ -83,6 +93,7 @@ class RolloutWorker:
                                         c.adversary_epsilon)
         self.adversary = (self.learned if c.adversary == "learned"
                           else make_adversary(c.adversary, self.world))
+        self.probes = c.adversary_probes if c.adversary == "learned" else 0
 
     def run(self, grasper_state: dict, adversary_state: dict,
             jobs: list[tuple[int, int, float, bool]]) -> list[Attempt]:
@@ -90,7 +101,7 @@ class RolloutWorker:
         self.policy.net.load_state_dict(grasper_state)
         self.learned.net.load_state_dict(adversary_state)
         return [play_attempt(self.world, self.policy, self.adversary if pushes else None,
-                             np.random.default_rng(seed), top_k, epsilon)
+                             np.random.default_rng(seed), top_k, epsilon, self.probes)
                 for seed, top_k, epsilon, pushes in jobs]
 
 
@@ -166,7 +177,7 @@ def train_on_ray(trainer, stop: list) -> None:
             trainer.env_seconds += time.perf_counter() - start
             for a in attempts:
                 record = trainer.record_attempt(a.observation, a.grasp, a.r_r, a.r_h, a.push,
-                                                a.held_image)
+                                                a.held_image, a.probes)
                 trainer.after_attempt(record)
             if (trainer.attempt // c.checkpoint_every > first // c.checkpoint_every
                     or trainer.attempt == c.attempts):

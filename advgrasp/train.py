@@ -133,9 +133,11 @@ class GraspTrainer:
         start = time.perf_counter()
         top_k, epsilon = self.exploration()
         adversary = self.phase_two if self.adversary_acts(self.attempt) else None
-        a = play_attempt(self.world, self.policy, adversary, self.rng, top_k, epsilon)
+        probes = self.config.adversary_probes if self.config.adversary == "learned" else 0
+        a = play_attempt(self.world, self.policy, adversary, self.rng, top_k, epsilon, probes)
         self.env_seconds += time.perf_counter() - start
-        return self.record_attempt(a.observation, a.grasp, a.r_r, a.r_h, a.push, a.held_image)
+        return self.record_attempt(a.observation, a.grasp, a.r_r, a.r_h, a.push, a.held_image,
+                                   a.probes)
 
     def choose_grasp(self, observation: np.ndarray) -> Grasp:
         """The grasp for an RGB-D observation (H, W, 4) uint8 under the current exploration."""
@@ -144,7 +146,8 @@ class GraspTrainer:
 
     def record_attempt(self, observation: np.ndarray, grasp: Grasp, r_r: float,
                        r_h: float = 0.0, push: Perturbation | None = None,
-                       held_image: np.ndarray | None = None) -> dict:
+                       held_image: np.ndarray | None = None,
+                       probes: list[tuple[int, float]] = ()) -> dict:
         """Store a finished attempt in the replay buffers and count it.
 
         Used by `attempt_once` and by callers that drive the world themselves (a person
@@ -157,10 +160,14 @@ class GraspTrainer:
             r_h: 1.0 when the push dropped it, else 0.0.
             push: the perturbation applied, or None when nothing pushed.
             held_image: side view of the held object (S, S, 3) uint8; needed with `push`.
+            probes: (push index, R_H) of pushes tried and undone from the same held state;
+                they train the learned adversary only.
         """
         if push is not None:
             self.pushes.add(image=held_image, theta=grasp.theta,
                             push=self.world.config.perturbations.index(push), dropped=r_h)
+        for index, dropped in probes:
+            self.pushes.add(image=held_image, theta=grasp.theta, push=index, dropped=dropped)
         target = r_r - self.config.alpha * r_h
         self.grasps.add(image=observation, cell=grasp.cell, angle=grasp.angle, target=target)
         self.attempt += 1
