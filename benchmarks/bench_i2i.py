@@ -38,8 +38,8 @@ log = logging.getLogger("bench_i2i")
 # (model, data, rounds at scale 1, options): the same 16 px digits, width 16, batch 32.
 RUNS = [
     ("gan-cls", "digits-train", 2000, {}),
-    ("stackgan", "digits-train", 2400, {}),
     ("lapgan", "digits-train", 2400, {}),
+    ("stackgan", "digits-train", 3000, {}),
     ("pix2pix", "edges2digits", 1200, {}),
     ("pix2pix", "digits2edges", 500, {}),
     ("cyclegan", "digits2inverted", 400, {}),

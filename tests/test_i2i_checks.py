@@ -27,7 +27,7 @@ def test_gan_cls_critic_ranks_right_pairs_above_wrong_ones(tmp_path):
 
 
 def test_stackgan_stage_two_beats_stage_one(tmp_path):
-    figures = evaluate_i2i(trained(tmp_path, "stackgan", 2400))
+    figures = evaluate_i2i(trained(tmp_path, "stackgan", 3000))
     assert figures["frechet"] < figures["stage1_frechet"]
 
 
