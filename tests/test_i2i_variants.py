@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from advgrasp.cli import main as cli_main
+from gan_core.errors import ConfigError
 from gan_core.run import build_variant, load_run, train
 from gan_core.training import TwoPlayerTrainer
 from gan_core.variants import VARIANTS, GanConfig
@@ -188,3 +189,16 @@ def test_held_out_figures_of_an_untrained_variant(model):
     assert figures["frechet"] > figures["frechet_floor"] > 0
     if "match_auc" in figures:
         assert 0.0 <= figures["match_auc"] <= 1.0
+
+
+@pytest.mark.parametrize("model,options,message", [
+    ("cyclegan", {"blocks": "three"}, "option blocks = 'three' must be an integer > 0"),
+    ("cyclegan", {"pool_size": -1}, "option pool_size = -1 must be an integer >= 0"),
+    ("dualgan", {"clip": 0}, "option clip = 0 must be a number > 0"),
+    ("pix2pix", {"norm": "group"}, "option norm = 'group'"),
+    ("stackgan", {"kl_weight": -1.0}, "option kl_weight = -1.0 must be a number >= 0"),
+    ("lapgan", {"levels": 5}, "option levels = 5 must be 1, 2 or 3"),
+    ("discogan", {"clip": 0.01}, r"has no option\(s\) \['clip'\]")])
+def test_bad_options_are_refused_with_their_value(model, options, message):
+    with pytest.raises(ConfigError, match=message):
+        small(model, options=options).validate()

@@ -36,15 +36,22 @@ def _slices(batch: dict[str, torch.Tensor], size: int) -> list[dict[str, torch.T
     return [{k: v[i * size:(i + 1) * size] for k, v in batch.items()} for i in range(count)]
 
 
-def _check_positive(options: dict, names: tuple[str, ...], allow_zero: tuple[str, ...] = ()):
+def check_numbers(options: dict, names: tuple[str, ...], allow_zero: tuple[str, ...] = (),
+                    integers: tuple[str, ...] = ()) -> None:
+    """Refuse option values that are not numbers (`integers`: ints) > 0 (`allow_zero`: >= 0).
+
+    Options arrive from `--option KEY=VALUE` as JSON values, so a string must be refused here.
+    """
     for name in names:
-        value = options.get(name)
-        if value is None:
+        if name not in options:
             continue
-        low_ok = value >= 0 if name in allow_zero else value > 0
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low_ok:
-            bound = ">= 0" if name in allow_zero else "> 0"
-            raise ConfigError(f"option {name} = {value!r} must be a number {bound}")
+        value = options[name]
+        kinds = (int,) if name in integers else (int, float)
+        bound = ">= 0" if name in allow_zero else "> 0"
+        if isinstance(value, bool) or not isinstance(value, kinds) or not (
+                value >= 0 if name in allow_zero else value > 0):
+            noun = "an integer" if name in integers else "a number"
+            raise ConfigError(f"option {name} = {value!r} must be {noun} {bound}")
 
 
 @register
@@ -69,7 +76,8 @@ class Pix2Pix(Variant):
     @classmethod
     def check_options(cls, options: dict) -> None:
         super().check_options(options)
-        _check_positive(options, ("lambda_l1",), allow_zero=("lambda_l1",))
+        check_numbers(options, ("lambda_l1", "patch_layers"), allow_zero=("lambda_l1",),
+                        integers=("patch_layers",))
         if options.get("norm", "batch") not in NORMS:
             raise ConfigError(f"option norm = {options['norm']!r} must be one of {NORMS}")
 
@@ -159,8 +167,9 @@ class TwoWayVariant(Variant):
     @classmethod
     def check_options(cls, options: dict) -> None:
         super().check_options(options)
-        _check_positive(options, ("lambda_cycle", "lambda_identity", "pool_size", "clip"),
-                        allow_zero=("lambda_identity", "pool_size"))
+        check_numbers(options, ("lambda_cycle", "lambda_identity", "pool_size", "clip",
+                                  "blocks"), allow_zero=("lambda_identity", "pool_size"),
+                        integers=("pool_size", "blocks"))
 
     def __init__(self, config: GanConfig, data_info: DataInfo):
         super().__init__(config, data_info)
