@@ -61,9 +61,9 @@ class MinibatchDiscrimination(nn.Module):
         self.T = nn.Parameter(torch.randn(in_features, kernels * kernel_dim) * 0.1)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        m = (features @ self.T).view(-1, self.kernels, self.kernel_dim)
-        l1 = (m[:, None] - m[None]).abs().sum(dim=3)
-        closeness = torch.exp(-l1).sum(dim=1) - 1.0  # drop c_b(i, i) = 1
+        m = (features @ self.T).view(-1, self.kernels, self.kernel_dim).transpose(0, 1)
+        l1 = torch.cdist(m, m, p=1)  # (B, N, N), without an (N, N, B, C) intermediate
+        closeness = torch.exp(-l1).sum(dim=2).t() - 1.0  # drop c_b(i, i) = 1
         return torch.cat([features, closeness], dim=1)
 
 

@@ -68,6 +68,10 @@ def test_minibatch_discrimination_counts_close_neighbours():
     out = layer(same)
     assert out.shape == (5, 7)
     assert torch.allclose(out[:, 4:], torch.full((5, 3), 4.0))  # 4 identical others each
+    features = torch.randn(6, 4)
+    m = (features @ layer.T).view(6, 3, 2)
+    direct = torch.exp(-(m[:, None] - m[None]).abs().sum(3)).sum(1) - 1.0
+    assert torch.allclose(layer(features)[:, 4:], direct, atol=1e-5)
 
 
 def test_pack_groups_consecutive_samples():
