@@ -67,6 +67,8 @@ def register(subparsers) -> None:
     train.add_argument("--log-every", type=int, default=defaults.log_every)
     train.add_argument("--no-resume", action="store_true", help="start afresh in --out")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--threads", type=int,
+                       help="torch CPU threads (default: torch's choice; 1 on a shared machine)")
     train.set_defaults(func=cmd_train)
 
     sample = sub.add_parser("sample", help="samples of a trained model: a PNG grid (images), "
@@ -119,8 +121,12 @@ def config_from_args(args):
 
 
 def cmd_train(args) -> int:
+    import torch
+
     from gan_core.run import train
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     config = config_from_args(args)
     config.validate()
     out = Path(args.out or f"runs/gan-{config.model}-{config.data}-{config.seed}")

@@ -14,7 +14,7 @@ from gan_core.metrics import frechet_distance, kernel_distance, label_metrics, m
 from gan_core.variants import VARIANTS
 
 torch.set_num_threads(1)
-TINY = ["--iterations", "2", "--batch-size", "16", "--width", "8", "--z-dim", "8",
+TINY = ["--iterations", "2", "--batch-size", "16", "--width", "8", "--z-dim", "8", "--threads", "1",
         "--device", "cpu", "--no-progress"]
 
 
