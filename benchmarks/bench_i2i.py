@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="no run starts after this much wall-clock time (default 25)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "i2i"), help="table and grids")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", nargs="*", help="model names to run (default all)")
+    parser.add_argument("--only", nargs="*", help="model names to run (default all); the "
+                        "other rows of the table are kept from OUT/results.json")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -158,10 +159,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{model:9s} {data:16s} {rounds:5d} rounds {row['seconds']:6.1f} s "
                   + " ".join(f"{k}={v:.3f}" for k, v in row["figures"].items()), flush=True)
     elapsed = time.perf_counter() - start
+    note = ""
+    if args.only and (out / "results.json").is_file():
+        rerun = {(row["model"], row["data"]) for row in results}
+        kept = [row for row in json.loads((out / "results.json").read_text())
+                if (row["model"], row["data"]) not in rerun]
+        order = {(model, data): i for i, (model, data, _, _) in enumerate(RUNS)}
+        results = sorted(kept + results, key=lambda row: order[(row["model"], row["data"])])
+        note = f" Rerun on its own: {', '.join(sorted(args.only))}; other rows from before."
     text = (f"{table(results)}\n\n" + "\n".join(f"- {line}" for line in checks(results))
             + f"\n\nWall clock {elapsed / 60:.1f} min (cap {args.cap_minutes:g} min for starting "
             f"runs), torch {torch.__version__}, {torch.get_num_threads()} thread(s), seed "
-            f"{args.seed}.\n")
+            f"{args.seed}.{note}\n")
     (out / "results.md").write_text(text)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(text)
