@@ -138,22 +138,33 @@ class AdversarialVariant(Variant):
         raise NotImplementedError(f"{type(self).__name__} must define g_loss_terms()")
 
     def loss_fns(self, batch: dict[str, torch.Tensor]) -> dict:
+        """D's and G's losses for this round. Each D step takes the next batch slice and fresh
+        noise. The last D step of the round generates its fakes with G's graph kept (D sees
+        them detached) and the G step reuses them, so that one round runs G forward once per D
+        step, as the usual single-loop DCGAN code does."""
         slices = self.slices(batch)
         steps = iter(range(10**9))
+        d_steps = self.schedule().get("D", 1)
+        kept: dict = {}
 
         def d_loss():
-            real = slices[next(steps) % len(slices)]
+            step = next(steps)
+            real = slices[step % len(slices)]
             n = len(real["x"])
             fake_y = self.fake_labels(n)
-            with torch.no_grad():
+            with torch.set_grad_enabled(step + 1 == d_steps):
                 fake_x = self.generator(self.sample_z(n), self.onehot(fake_y))
+            if fake_x.requires_grad:
+                kept["fake"] = (fake_x, fake_y)
             return _total(self.d_loss_terms(real, fake_x.detach(), fake_y))
 
         def g_loss():
             real = slices[0]
-            n = len(real["x"])
-            fake_y = self.fake_labels(n)
-            fake_x = self.generator(self.sample_z(n), self.onehot(fake_y))
+            if "fake" in kept:
+                fake_x, fake_y = kept.pop("fake")
+            else:
+                fake_y = self.fake_labels(len(real["x"]))
+                fake_x = self.generator(self.sample_z(len(real["x"])), self.onehot(fake_y))
             return _total(self.g_loss_terms(real, fake_x, fake_y))
 
         return {"D": d_loss, "G": g_loss}
