@@ -99,13 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="docs/gan", help="folder for tables and grids")
-    parser.add_argument("--iterations", type=int, default=1000, help="2-D training rounds")
+    parser.add_argument("--iterations", type=int, default=500, help="2-D training rounds")
     parser.add_argument("--batch-size", type=int, default=256, help="2-D batch size")
     parser.add_argument("--lr", type=float, default=1e-3,
                         help="2-D learning rate of both players, every variant")
     parser.add_argument("--z-dim", type=int, default=2, help="2-D noise size")
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--digits-iterations", type=int, default=300)
+    parser.add_argument("--digits-iterations", type=int, default=300, help="digits rounds")
     parser.add_argument("--digits-width", type=int, default=16)
     parser.add_argument("--jobs", type=int, default=2, help="parallel processes")
     args = parser.parse_args(argv)

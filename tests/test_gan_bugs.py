@@ -151,3 +151,16 @@ def test_pull_away_term_on_a_known_batch():
 def test_every_variant_is_registered():
     assert {"gan", "dcgan", "cgan", "improved-gan", "lsgan", "wgan", "wgan-gp", "sngan",
             "ebgan", "mrgan", "mdgan"} <= set(VARIANTS)
+
+
+@pytest.mark.parametrize("model,forwards", [("gan", 1), ("wgan", 5)])
+def test_generator_runs_once_per_discriminator_step(model, forwards):
+    # The last D step keeps G's graph and the G step reuses its fakes: no extra G forward.
+    variant, dataset, _ = build_variant(small(model))
+    trainer = TwoPlayerTrainer(variant.players(), variant.schedule(), device="cpu")
+    calls = []
+    variant.generator.register_forward_hook(lambda module, args, out: calls.append(out))
+    trainer.round(variant.loss_fns(dataset.get_batch(torch.arange(16 * forwards))))
+    assert len(calls) == forwards
+    assert calls[-1].requires_grad and not any(c.requires_grad for c in calls[:-1])
+    assert all(p.grad is not None for p in variant.generator.parameters())
