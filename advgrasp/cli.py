@@ -14,6 +14,20 @@ from envs.errors import AdvGraspError
 log = logging.getLogger("advgrasp")
 
 
+def read_run_json(run_dir: Path) -> dict:
+    """The run folder's `run.json`, or a clear error when it cannot be read."""
+    from envs.errors import ConfigError
+
+    path = run_dir / "run.json"
+    try:
+        saved = json.loads(path.read_text())
+        saved["config"]["adversary"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ConfigError(f"cannot read {path}: {type(err).__name__}: {err}; it is damaged or "
+                          "not from advgrasp train (rerun the training to rewrite it)") from None
+    return saved
+
+
 def _load_learned_adversary(run_dir: Path):
     import torch
 
@@ -21,7 +35,7 @@ def _load_learned_adversary(run_dir: Path):
     from envs.perturbation import PerturbationSet
 
     path = run_dir / "adversary.pt"
-    config = json.loads((run_dir / "run.json").read_text())["config"]
+    config = read_run_json(run_dir)["config"]
     if config["adversary"] != "learned" or not path.exists():
         return None
     adversary = LearnedAdversary(PerturbationSet().all)
@@ -51,6 +65,11 @@ def cmd_train(args) -> int:
 
     config = config_from_args(args, args.preset)
     run_dir = Path(args.run_dir or f"runs/{args.algo}-{config.adversary}-{config.seed}")
+    if args.algo != "grasp" and config.ray_workers:
+        from envs.errors import ConfigError
+
+        raise ConfigError(f"--ray-workers {config.ray_workers} applies to --algo grasp only; the "
+                          f"{args.algo} baseline runs in this process")
     start = time.perf_counter()
     if args.algo == "grasp":
         from advgrasp.train import GraspTrainer

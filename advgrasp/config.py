@@ -95,6 +95,11 @@ class TrainConfig:
                      "checkpoint_every", "top_k_start", "top_k_end", "torch_threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} {getattr(self, name)} must be at least 1")
+        choices = (self.image_size // 4) ** 2 * 18
+        for name in ("top_k_start", "top_k_end"):
+            if getattr(self, name) > choices:
+                raise ConfigError(f"{name} {getattr(self, name)} exceeds the {choices} grasp "
+                                  f"choices of a {self.image_size} px image; use at most that")
         for name in ("warmup_attempts", "eval_scenes", "ray_workers", "adversary_probes"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} {getattr(self, name)} must be at least 0")

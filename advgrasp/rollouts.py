@@ -95,6 +95,10 @@ class RolloutWorker:
                           else make_adversary(c.adversary, self.world))
         self.probes = c.adversary_probes if c.adversary == "learned" else 0
 
+    def ready(self) -> bool:
+        """True once the actor's world is built (a call to wait on)."""
+        return True
+
     def run(self, grasper_state: dict, adversary_state: dict,
             jobs: list[tuple[int, int, float, bool]]) -> list[Attempt]:
         """Play `jobs` = [(seed, top_k, epsilon, adversary acts)] with the given weights."""
@@ -130,6 +134,7 @@ class RayRollouts:
         remote = ray.remote(num_cpus=1)(RolloutWorker)
         start = time.perf_counter()
         self.actors = [remote.remote(asdict(config)) for _ in range(config.ray_workers)]
+        ray.get([actor.ready.remote() for actor in self.actors])
         log.info("%d Ray rollout actors started in %.1f s", len(self.actors),
                  time.perf_counter() - start)
 

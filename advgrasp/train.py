@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from advgrasp import run_folder
 from advgrasp.agents import Grasp, GraspPolicy, LearnedAdversary
 from advgrasp.buffer import ReplayBuffer
 from advgrasp.config import RESUMABLE_CHANGES, TrainConfig
@@ -37,6 +39,20 @@ from gan_core.training import Player, TwoPlayerTrainer, set_seed
 
 log = logging.getLogger(__name__)
 CHECKPOINT = "checkpoint.pt"
+
+
+def check_buffer_memory(config: TrainConfig) -> None:
+    """Refuse replay buffers larger than this machine's memory before allocating them."""
+    side, held = config.image_size, WorldConfig().held_image_size
+    needed = config.buffer_capacity * (side * side * 4 + held * held * 3 + 40)
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    if needed > total:
+        raise ConfigError(f"buffer_capacity {config.buffer_capacity} needs {needed / 2**30:.1f} "
+                          f"GiB of replay buffers, more than this machine's {total / 2**30:.1f} "
+                          "GiB; lower --buffer-capacity")
 
 
 def run_metadata(config: TrainConfig) -> dict:
@@ -67,15 +83,21 @@ class GraspTrainer:
     def __init__(self, config: TrainConfig, run_dir: str | Path):
         config.validate()
         self.config, self.run_dir = config, Path(run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        check_buffer_memory(config)
+        # The world first: a bad object set is refused before the run folder is made.
+        self.world = GraspWorld(WorldConfig(object_set=config.object_set, split="train",
+                                            image_size=config.image_size, obs_mode="rgbd"))
+        try:
+            self._claim = run_folder.claim(self.run_dir)
+        except ConfigError:
+            self.world.close()
+            raise
         if not (self.run_dir / CHECKPOINT).exists():
             # A run stopped before its first checkpoint starts afresh: drop its old logs.
             for stale in [self.run_dir / "metrics.csv", *self.run_dir.glob("events.out.*")]:
                 stale.unlink(missing_ok=True)
         torch.set_num_threads(config.torch_threads)
         set_seed(config.seed)
-        self.world = GraspWorld(WorldConfig(object_set=config.object_set, split="train",
-                                            image_size=config.image_size, obs_mode="rgbd"))
         wc = self.world.config
         self.trainer_device = config.device
         self.policy = GraspPolicy(config.image_size, wc.workspace_side_m, wc.depth_range_m,
@@ -277,6 +299,11 @@ class GraspTrainer:
             raise ConfigError(
                 f"run folder {self.run_dir} was trained with {listing}; resume with the same "
                 "values, or use a new --run-dir")
+        if saved["attempt"] > self.config.attempts:
+            raise ConfigError(
+                f"run folder {self.run_dir} has trained {saved['attempt']} attempts, more than "
+                f"--attempts {self.config.attempts}; pass --attempts {saved['attempt']} or more "
+                f"to go on, or `advgrasp evaluate {self.run_dir}` to evaluate it")
         extra = self.trainer.load_checkpoint(self.run_dir / CHECKPOINT)
         self.attempt = extra["attempt"]
         self.rng.bit_generator.state = extra["rng"]
@@ -287,6 +314,7 @@ class GraspTrainer:
 
     def close(self) -> None:
         self.world.close()
+        run_folder.release(self._claim)
 
 
 def train_adversary_against(choose, attempts: int, seed: int = 0, batch_size: int = 32,

@@ -168,7 +168,10 @@ def test_resume_refuses_changed_training_options(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "alpha=1.0 (you passed 0.5)" in err and str(run) in err
     assert (run / "run.json").read_text() == before
-    # More attempts is a resumable change.
+    # Fewer attempts than were trained is refused; more is a resumable change.
+    assert main(["train", *TINY, "--eval-scenes", "0", "--attempts", "30",
+                 "--run-dir", str(run)]) == 2
+    assert "has trained 40 attempts, more than --attempts 30" in capsys.readouterr().err
     assert main(["train", *TINY, "--eval-scenes", "0", "--attempts", "44",
                  "--run-dir", str(run)]) == 0
 
@@ -182,10 +185,34 @@ def test_resume_refuses_changed_training_options(tmp_path, capsys):
     ("--eval-scenes", "-1", "eval_scenes -1 must be at least 0"),
     ("--attempts", "0", "attempts 0 must be at least 1"),
     ("--alpha", "2", "alpha 2.0 must be within [0, 1]"),
+    ("--top-k-end", "1000000", "top_k_end 1000000 exceeds the 4608 grasp choices"),
+    ("--buffer-capacity", "1000000000", "lower --buffer-capacity"),
+    ("--object-set", "bogus", "bogus"),
 ])
 def test_bad_options_are_refused_with_the_value(tmp_path, capsys, option, value, message):
     assert main(["train", *TINY, option, value, "--run-dir", str(tmp_path / "r")]) == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "r").exists(), "a refused run must leave no folder behind"
+
+
+def test_run_folder_is_refused_when_busy_or_not_a_folder(tmp_path, capsys):
+    import fcntl
+
+    run = tmp_path / "run"
+    run.mkdir()
+    with open(run / ".lock", "w") as other:
+        other.write("4242")
+        other.flush()
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert main(["train", *TINY, "--run-dir", str(run)]) == 2
+    assert "in use by another training (PID 4242)" in capsys.readouterr().err
+    assert not (run / "metrics.csv").exists()
+    (tmp_path / "file").write_text("x")
+    assert main(["train", *TINY, "--run-dir", str(tmp_path / "file")]) == 2
+    assert f"cannot use {tmp_path / 'file'} as a run folder" in capsys.readouterr().err
+    assert main(["train", *TINY, "--algo", "ppo", "--ray-workers", "2",
+                 "--run-dir", str(run)]) == 2
+    assert "--ray-workers 2 applies to --algo grasp only" in capsys.readouterr().err
 
 
 def test_policy_refuses_images_it_cannot_read(tmp_path):
@@ -203,3 +230,11 @@ def test_evaluate_points_at_the_runs_inside_a_folder(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "demo")]) == 2
     assert str(tmp_path / "demo" / "a") in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "demo" / "a"), "--scenes", "0"]) == 2
+
+
+def test_evaluate_names_a_damaged_run_json(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--eval-scenes", "0", "--run-dir", str(run)]) == 0
+    (run / "run.json").write_text('{"config": {"adv')
+    assert main(["evaluate", str(run), "--scenes", "1"]) == 2
+    assert f"cannot read {run / 'run.json'}: JSONDecodeError" in capsys.readouterr().err

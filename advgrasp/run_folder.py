@@ -1,0 +1,66 @@
+"""A run folder held by one training process at a time.
+
+Two `advgrasp train` commands on one folder would interleave their metric rows and overwrite
+each other's checkpoints. The first to start holds an advisory lock on `RUN/.lock` (released
+when it ends, also when it is killed); a second one is refused. Within one process the same
+folder may be claimed again (a study session re-opening its robot's folder, say).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from envs.errors import ConfigError
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: there the folder is not locked
+    fcntl = None
+
+_held: dict[Path, list] = {}
+"""Folders this process holds: resolved path -> [open lock file, claim count]."""
+
+
+def claim(run_dir: Path) -> Path:
+    """Create `run_dir` if needed and lock it for this process; returns its resolved path.
+
+    Raises:
+        ConfigError: the path cannot be a folder, or another process trains in it.
+    """
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"cannot use {run_dir} as a run folder: {err.strerror}; pass a "
+                          "folder path that you can write (it is created if missing)") from None
+    key = run_dir.resolve()
+    if key in _held:
+        _held[key][1] += 1
+        return key
+    handle = open(key / ".lock", "a+")  # noqa: SIM115 - held open for the run's lifetime
+    if fcntl is not None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise ConfigError(f"run folder {run_dir} is in use by another training (PID "
+                              f"{holder}); wait for it to end or pass another --run-dir") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    _held[key] = [handle, 1]
+    return key
+
+
+def release(key: Path) -> None:
+    """Give back one claim of `key` (from `claim`); the lock goes with the last one."""
+    entry = _held.get(key)
+    if entry is None:
+        return
+    entry[1] -= 1
+    if entry[1] == 0:
+        entry[0].close()
+        del _held[key]
