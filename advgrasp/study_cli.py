@@ -43,6 +43,18 @@ def cmd_add_participant(args) -> int:
     return 0
 
 
+def _out_folder(out: str, option: str = "--out") -> Path:
+    """An output folder that may not exist yet; refuse a path that is a file."""
+    from advgrasp.study.errors import StudyDataError
+
+    folder = Path(out)
+    blocking = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise StudyDataError(f"{option} {out}: {blocking} is a file, not a folder; pass a "
+                             "folder (it is created when missing)")
+    return folder
+
+
 def cmd_withdraw(args) -> int:
     from advgrasp.study.store import StudyStore
 
@@ -53,14 +65,29 @@ def cmd_withdraw(args) -> int:
 
 
 def cmd_exclude(args) -> int:
+    from advgrasp.study.errors import StudyDataError
     from advgrasp.study.store import StudyStore
 
+    if args.session is not None and args.trial is not None:
+        raise StudyDataError(f"--session {args.session} and --trial {args.trial} were both "
+                             "given: exclude a session or one trial, one at a time")
     with StudyStore.open(args.study) as store:
         store.record_event("exclusion", args.reason, code=args.code, session_id=args.session,
                            trial_id=args.trial)
-        what = (f"trial {args.trial}" if args.trial else f"session {args.session}"
-                if args.session else "every trial")
+        what = (f"trial {args.trial}" if args.trial is not None else f"session {args.session}"
+                if args.session is not None else "every trial")
         print(f"excluded {what} of participant {args.code}: {args.reason}")
+    return 0
+
+
+def cmd_end_session(args) -> int:
+    from advgrasp.study.store import StudyStore
+
+    with StudyStore.open(args.study) as store:
+        session = store.abort_session(args.session_id, args.reason)
+        print(f"session {args.session_id} of participant {session['participant']} "
+              f"({session['condition']}) ended as aborted, its {session['trials']} trials kept; "
+              "the next `advgrasp play` for this participant starts a new session")
     return 0
 
 
@@ -97,8 +124,9 @@ def cmd_export(args) -> int:
     from advgrasp.study.export import export_csv
     from advgrasp.study.store import StudyStore
 
+    out = _out_folder(args.out)
     with StudyStore.open(args.study) as store:
-        files = export_csv(store, args.out)
+        files = export_csv(store, out)
     print(f"exported {len(files)} CSV files to {args.out}: "
           f"{', '.join(f.name for f in files)}")
     return 0
@@ -108,8 +136,9 @@ def cmd_report(args) -> int:
     from advgrasp.study.report import write_report
     from advgrasp.study.store import StudyStore
 
+    out = _out_folder(args.out)
     with StudyStore.open(args.study) as store:
-        summary = write_report(store, args.out, args.outcome)
+        summary = write_report(store, out, args.outcome)
     left = summary["left_out"]
     print(f"analysed {summary['participants_analysed']} participants; left out "
           f"{left['practice_trials']} practice trials, "
@@ -148,9 +177,18 @@ def cmd_simulate(args) -> int:
 
     import torch
 
+    from advgrasp.study.errors import StudyDataError
     from advgrasp.study.simulate import run_controls, simulate_study
     from advgrasp.study.store import StudyStore
 
+    if args.controls is not None and args.participants is not None:
+        raise StudyDataError(f"--participants {args.participants} and --controls were both "
+                             "given: run scripted participants or the controls of real ones, "
+                             "one at a time")
+    participants = 4 if args.participants is None else args.participants
+    if args.controls is None and participants < 1:
+        raise StudyDataError(f"--participants {args.participants}: give at least 1 scripted "
+                             "participant")
     torch.set_num_threads(1)
     start = time.perf_counter()
     if args.config and not Path(args.study).exists():
@@ -161,7 +199,7 @@ def cmd_simulate(args) -> int:
             print(f"ran the matched controls of {len(result['participants'])} participants: "
                   f"{len(result['sessions'])} sessions -> {args.study}")
             return 0
-        result = simulate_study(store, args.participants, evaluate=not args.no_evaluate)
+        result = simulate_study(store, participants, evaluate=not args.no_evaluate)
     print(f"simulated {len(result['participants'])} scripted participants, "
           f"{len(result['sessions'])} sessions, {result['trials']} scored trials in "
           f"{time.perf_counter() - start:.0f} s -> {args.study}")
@@ -200,6 +238,11 @@ def register(subparsers) -> None:
     exclude.add_argument("--reason", required=True, help="why (logged with the event)")
     exclude.add_argument("--session", type=int, help="exclude this session id only")
     exclude.add_argument("--trial", type=int, help="exclude this trial id only")
+    end = command("end-session", cmd_end_session, "end a running session as aborted (its "
+                  "trials are kept, the next play starts a new session): the way out of a "
+                  "session stored with settings that cannot run")
+    end.add_argument("session_id", type=int, help="the session id (see `study status`)")
+    end.add_argument("--reason", required=True, help="why (logged as a note event)")
     command("status", cmd_status, "participants, their orders, sessions and events")
     export = command("export", cmd_export, "write every table and a tidy trials file as CSV")
     export.add_argument("--out", default="study_export", help="folder (default study_export)")
@@ -215,7 +258,7 @@ def register(subparsers) -> None:
                         help="a session id (repeatable; default every session)")
     simulate = command("simulate", cmd_simulate, "run the study with scripted participants "
                        "(no window); resumes a stopped run")
-    simulate.add_argument("--participants", type=int, default=4,
+    simulate.add_argument("--participants", type=int, default=None,
                           help="scripted participants S01, S02, ... (default 4)")
     simulate.add_argument("--config", help="study TOML file: creates the study file first "
                           "when it does not exist")

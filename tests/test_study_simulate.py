@@ -67,7 +67,8 @@ def test_replay_reproduces_then_catches_altered_grasp(study, tmp_path, capsys):
     assert main(["study", "replay", str(altered), "--session", str(session_id)]) == 1
     out = capsys.readouterr().out
     assert f"session {session_id}: 5 trials replayed, MISMATCH" in out
-    assert f"trial {index}: grasp_x logged" in out
+    # the database id that `study exclude --trial` takes, and the place in the session
+    assert f"trial id {trial_id} (scored trial {index + 1} of the session): grasp_x logged" in out
     assert f"MISMATCH in sessions [{session_id}]" in out
 
 

@@ -72,6 +72,23 @@ def session_settings(store, code: str, condition: dict, overrides: dict | None) 
     return settings
 
 
+def check_settings(settings: SessionSettings | dict) -> SessionSettings:
+    """Check a session's settings in full (counts, time limit, object names in the object
+    set, the starting checkpoint loaded once) and return them as `SessionSettings`.
+
+    Raises:
+        SessionError: naming the bad setting and the fix.
+    """
+    from advgrasp.study.checks import check_checkpoint, check_objects
+
+    checked = (settings if isinstance(settings, SessionSettings)
+               else SessionSettings.from_study(settings))
+    checked.validate()
+    check_objects(checked.objects, checked.object_set, SessionError, "session settings")
+    check_checkpoint(checked.checkpoint, SessionError, "session settings")
+    return checked
+
+
 def run_session(store, participant_code: str, condition=None, settings: dict | None = None,
                 adversary_input=None, options: WindowOptions | None = None) -> dict:
     """Play (or resume) a participant's session of a human condition in a pygame window.
@@ -92,11 +109,18 @@ def run_session(store, participant_code: str, condition=None, settings: dict | N
     """
     row = human_condition(store, participant_code, condition)
     fresh = session_settings(store, participant_code, row, settings)
+    check_settings(fresh)  # before the session is stored: a bad option must lock no one out
     session_id = store.start_session(participant_code, row["id"], fresh)
     stored = store.session(session_id)["settings"]
+    try:
+        checked = check_settings(stored)
+    except SessionError as err:
+        raise SessionError(
+            f"session {session_id} of {participant_code} was stored with settings that cannot "
+            f"run ({err}); end it with `advgrasp study end-session {store.path} "
+            f"{session_id} --reason ...`, then play starts a new session") from None
     finished = store.finished_trials(session_id)
-    runner = TrialRunner(SessionSettings.from_study(stored), session_folder(store, session_id),
-                         background=True)
+    runner = TrialRunner(checked, session_folder(store, session_id), background=True)
     window = None
     try:
         runner.resume(finished)

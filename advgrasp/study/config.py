@@ -38,6 +38,7 @@ import re
 import sys
 from pathlib import Path
 
+from advgrasp.study.checks import check_checkpoint, check_objects, check_time_limit, object_names
 from advgrasp.study.errors import StudyConfigError
 
 if sys.version_info >= (3, 11):
@@ -54,6 +55,13 @@ DEFAULT_STUDY = Path(os.environ.get("ADVGRASP_ASSETS", Path(__file__).resolve().
 
 ADVERSARY_KINDS = ("human", "random", "oracle", "learned", "none")
 """What pushes the held object in a condition; every kind but human runs without a person."""
+
+MAX_PRACTICE_TRIALS = 20
+"""Practice trials beyond this are a typo: a session of practice nobody sits through."""
+MAX_BUDGET = 1000
+"""Scored trials of one condition beyond this are a typo (a session is ~15 minutes)."""
+TABLES = ("study", "participants", "conditions")
+"""The top-level tables of a study file."""
 
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 
@@ -167,7 +175,13 @@ def load_study_config(path: str | Path) -> dict:
     path = Path(path)
     raw = read_toml(path, "study file")
     where = f"study file {path}"
+    unknown_tables = sorted(set(raw) - set(TABLES))
+    if unknown_tables:
+        raise StudyConfigError(f"{where}: unknown top-level entries {unknown_tables}; a study "
+                               f"file holds only the tables {list(TABLES)} (check spelling)")
     study = raw.get("study", {})
+    if not isinstance(study, dict):
+        raise StudyConfigError(f"{where}: study must be a [study] table")
     unknown = set(study) - set(STUDY_DEFAULTS)
     if unknown:
         raise StudyConfigError(f"{where} [study]: unknown keys {sorted(unknown)}; known keys "
@@ -179,17 +193,23 @@ def load_study_config(path: str | Path) -> dict:
     for key in ("practice_trials", "held_out_scenes", "updates_per_trial"):
         if config[key] < 0:
             raise StudyConfigError(f"{where} [study]: {key} = {config[key]} must be >= 0")
-    if config["trials_per_condition"] < 1:
+    if config["seed"] < 0:
+        raise StudyConfigError(f"{where} [study]: seed = {config['seed']} must be >= 0")
+    if config["practice_trials"] > MAX_PRACTICE_TRIALS:
+        raise StudyConfigError(f"{where} [study]: practice_trials = {config['practice_trials']} "
+                               f"is more than {MAX_PRACTICE_TRIALS}; give a few, such as 2")
+    if not 1 <= config["trials_per_condition"] <= MAX_BUDGET:
         raise StudyConfigError(f"{where} [study]: trials_per_condition = "
-                               f"{config['trials_per_condition']} must be at least 1")
-    if not config["time_limit_s"] > 0:
-        raise StudyConfigError(f"{where} [study]: time_limit_s = {config['time_limit_s']} "
-                               "must be a positive number of seconds, such as 10")
-    config["time_limit_s"] = float(config["time_limit_s"])
+                               f"{config['trials_per_condition']} must be from 1 to "
+                               f"{MAX_BUDGET}")
+    config["time_limit_s"] = check_time_limit(config["time_limit_s"], StudyConfigError,
+                                              f"{where} [study] time_limit_s")
     sets = config["held_out_sets"] = list(config["held_out_sets"])
     if not all(isinstance(name, str) and name for name in sets):
         raise StudyConfigError(f"{where} [study]: held_out_sets = {sets!r} must be a list of "
                                "object set names, such as [\"assets\", \"random_urdfs\"]")
+    for name in [config["object_set"], *sets]:
+        object_names(name, StudyConfigError, f"{where} [study] object set {name!r}")
     fields = _typed(raw.get("participants", {}), "fields", (list,), f"{where} [participants]",
                     default=[])
     for name in fields:
@@ -210,7 +230,7 @@ def _conditions(tables, config: dict, where: str) -> list[dict]:
     if not isinstance(tables, list) or not tables:
         raise StudyConfigError(f"{where} has no [[conditions]]; add at least one with name, "
                                "adversary and objects")
-    conditions, names = [], set()
+    conditions, names, checked_checkpoints = [], set(), set()
     for number, table in enumerate(tables, 1):
         at = f"{where} condition {number}"
         name = _typed(table, "name", (str,), at)
@@ -226,13 +246,18 @@ def _conditions(tables, config: dict, where: str) -> list[dict]:
             raise StudyConfigError(f"{at} ({name}): objects must be a non-empty list of object "
                                    "names, such as [\"mug\"]")
         budget = _typed(table, "budget", (int,), at, default=config["trials_per_condition"])
-        if budget < 1:
-            raise StudyConfigError(f"{at} ({name}): budget {budget} must be at least 1 trial")
+        if not 1 <= budget <= MAX_BUDGET:
+            raise StudyConfigError(f"{at} ({name}): budget {budget} must be from 1 to "
+                                   f"{MAX_BUDGET} trials")
+        check_objects(objects, config["object_set"], StudyConfigError, f"{at} ({name})")
         unknown = set(table) - {"name", "adversary", "objects", "budget", "starting_checkpoint"}
         if unknown:
             raise StudyConfigError(f"{at} ({name}): unknown keys {sorted(unknown)}")
         checkpoint = _typed(table, "starting_checkpoint", (str,), at,
                             default=config["starting_checkpoint"])
+        if checkpoint not in checked_checkpoints:
+            check_checkpoint(checkpoint, StudyConfigError, f"{at} ({name})")
+            checked_checkpoints.add(checkpoint)
         conditions.append({"name": name, "adversary": adversary, "objects": list(objects),
                            "budget": budget, "starting_checkpoint": checkpoint})
         names.add(name)

@@ -32,7 +32,9 @@ class ReplayResult:
     Attributes:
         session_id: the session replayed.
         trials: trials replayed (practice included).
-        mismatches: one dict per differing field: index, practice, field, logged, replayed.
+        mismatches: one dict per differing field: trial_id (the database id that
+            `advgrasp study exclude --trial` takes), index (position in the session, from 0,
+            counted separately for practice), practice, field, logged, replayed.
     """
 
     session_id: int
@@ -46,7 +48,9 @@ class ReplayResult:
     def lines(self) -> list[str]:
         head = (f"session {self.session_id}: {self.trials} trials replayed, "
                 f"{'every outcome matches the log' if self.ok else 'MISMATCH'}")
-        return [head] + [f"  trial {m['index']}{' (practice)' if m['practice'] else ''}: "
+        return [head] + [f"  trial id {m['trial_id']} "
+                         f"({'practice' if m['practice'] else 'scored'} trial "
+                         f"{m['index'] + 1} of the session): "
                          f"{m['field']} logged {m['logged']!r}, replayed {m['replayed']!r}"
                          for m in self.mismatches]
 
@@ -78,7 +82,7 @@ def replay_session(store: StudyStore, session_id: int) -> ReplayResult:
             replayed = runner.push(push, trial["reaction_time_s"])
             for name in (*EXACT, *CLOSE):
                 if _differs(name, trial[name], replayed[name]):
-                    result.mismatches.append({"index": trial["index"],
+                    result.mismatches.append({"trial_id": trial["id"], "index": trial["index"],
                                               "practice": trial["practice"], "field": name,
                                               "logged": trial[name], "replayed": replayed[name]})
     finally:

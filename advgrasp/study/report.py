@@ -32,9 +32,20 @@ def write_report(store: StudyStore, out_dir: str | Path, outcome: str = "r_r") -
     Returns:
         The summary written to summary.json.
     """
+    from advgrasp.study.errors import StudyDataError
+
+    data = analysis.load(store)
+    if data.trials.empty:
+        left = data.left_out
+        if left["withdrawn_trials"] or left["excluded_trials"] or (
+                store.participants() and all(p["withdrawn_at"] for p in store.participants())):
+            raise StudyDataError(f"study {store.path}: no participants left to analyse (every "
+                                 "participant withdrawn or every scored trial excluded); add "
+                                 "participants and run sessions, then report again")
+        raise StudyDataError(f"study {store.path}: no trials logged yet; run sessions with "
+                             "`advgrasp play` or `advgrasp study simulate`, then report")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = analysis.load(store)
     summary = {"study": store.study_config()["name"], "outcome": outcome,
                "left_out": data.left_out,
                "participants_analysed": int(data.trials["participant"].nunique())

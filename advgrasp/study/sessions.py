@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from advgrasp.study.errors import ParticipantStateError, StudyDataError
+from advgrasp.study.integrity import load_json
 
 TRIAL_KEYS = ("index", "practice", "object", "seed", "wall_time", "monotonic_start",
               "monotonic_end", "grasp_x", "grasp_y", "grasp_theta", "predicted_success", "r_r",
@@ -102,7 +103,8 @@ class SessionRecords:
             raise StudyDataError(f"study {self.path} has no session {session_id}; list them "
                                  f"with `advgrasp study status {self.path}`")
         row = found[0]
-        row["settings"] = json.loads(row.pop("settings_json"))
+        row["settings"] = load_json(row.pop("settings_json"), self.path,
+                                    f"sessions.settings_json of session {session_id}")
         return row
 
     def sessions(self) -> list[dict]:
@@ -177,6 +179,26 @@ class SessionRecords:
             c.execute("UPDATE sessions SET status = ?, ended_at = ? WHERE id = ?",
                       (status, now(), session_id))
 
+    def abort_session(self, session_id: int, reason: str) -> dict:
+        """End a running session as 'aborted' (its trials stay logged) and log why as a note
+        event: the participant's next session in that condition starts afresh.
+
+        Returns:
+            {"participant", "condition", "trials" logged}.
+        """
+        if not reason.strip():
+            raise StudyDataError(f"ending session {session_id} needs a reason; say why in a "
+                                 "few words")
+        session = self.session(session_id)
+        if session["status"] != "running":
+            raise ParticipantStateError(f"session {session_id} is already {session['status']}; "
+                                        "only a running session can be ended")
+        self.record_event("note", f"session {session_id} ended as aborted: {reason}",
+                          code=session["participant"], session_id=session_id)
+        self.end_session(session_id, "aborted")
+        return {"participant": session["participant"], "condition": session["condition"],
+                "trials": len(self.finished_trials(session_id))}
+
     def record_event(self, kind: str, reason: str, code: str | None = None,
                      session_id: int | None = None, trial_id: int | None = None) -> int:
         """Log a withdrawal, an exclusion (of a participant, a session or a trial) or a note.
@@ -191,6 +213,12 @@ class SessionRecords:
         person = self.participant(code) if code is not None else None
         if kind == "withdrawal" and person is None:
             raise StudyDataError("a withdrawal needs the participant's code")
+        if session_id is not None and trial_id is not None:
+            raise StudyDataError(f"session {session_id} and trial {trial_id} were both given: "
+                                 "an event names a session or one trial, not both")
+        if kind == "withdrawal" and person["withdrawn_at"]:
+            raise ParticipantStateError(f"participant {code} is already withdrawn (at "
+                                        f"{person['withdrawn_at'][:19]}); nothing to do")
         with self.write() as c:
             for what, key, sql in (
                     ("session", session_id, "SELECT participant_id FROM sessions WHERE id = ?"),
@@ -203,6 +231,14 @@ class SessionRecords:
                 if owner is not None and person is not None and owner[0] != person["id"]:
                     raise StudyDataError(f"{what} {key} is not participant {code}'s; check "
                                          "the code and the id")
+            if kind == "exclusion" and c.execute(
+                    "SELECT 1 FROM events WHERE kind = 'exclusion' AND participant_id IS ? AND "
+                    "session_id IS ? AND trial_id IS ?", (person["id"] if person else None,
+                                                          session_id, trial_id)).fetchone():
+                what = (f"trial {trial_id}" if trial_id is not None else f"session {session_id}"
+                        if session_id is not None else "every trial")
+                raise ParticipantStateError(f"{what} of participant {code} is already excluded; "
+                                            "see the events in `advgrasp study status`")
             if kind == "withdrawal":
                 c.execute("UPDATE participants SET withdrawn_at = ? WHERE id = ?",
                           (now(), person["id"]))

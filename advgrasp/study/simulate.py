@@ -14,7 +14,7 @@ import logging
 
 import numpy as np
 
-from advgrasp.study.errors import StudyDataError
+from advgrasp.study.errors import ParticipantStateError, StudyDataError
 from advgrasp.study.heldout import evaluate_pending, robot_dir
 from advgrasp.study.store import StudyStore
 from envs.adversary import NoAdversary, OracleAdversary, RandomAdversary
@@ -208,6 +208,10 @@ def run_controls(store: StudyStore, codes: list[str] | None = None,
         {"participants": codes, "sessions": ids, "trials": scored trials logged}.
     """
     people = [store.participant(code) for code in codes] if codes else store.participants()
+    named_withdrawn = [p["code"] for p in people if codes and p["withdrawn_at"]]
+    if named_withdrawn:
+        raise ParticipantStateError(f"participants {named_withdrawn} withdrew: their controls "
+                                    "are not run; leave them out of --controls")
     finished = {(r["participant_id"], r["condition_id"]) for r in store.rows(
         "SELECT participant_id, condition_id FROM sessions WHERE status = 'finished'")}
     sessions = []

@@ -24,6 +24,13 @@ from advgrasp.study.errors import (
     StudyFileError,
     UnknownParticipantError,
 )
+from advgrasp.study.integrity import (
+    check_schema,
+    damaged_error,
+    is_locked,
+    load_json,
+    locked_error,
+)
 from advgrasp.study.schema import MIGRATIONS, SCHEMA_VERSION
 from advgrasp.study.sessions import SessionRecords, now
 
@@ -61,6 +68,11 @@ class StudyStore(SessionRecords):
                 database, is damaged, or was written by a newer advgrasp.
         """
         path = Path(path)
+        if path.is_dir():
+            found = sorted(path.glob("*.sqlite"))[:3]
+            raise StudyFileError(f"{path} is a folder, not a study file; pass the study's "
+                                 "SQLite file" + (f", such as {found[0]}" if found else
+                                                  " (made by `advgrasp study init`)"))
         if not create and not path.is_file():
             raise StudyFileError(f"study file {path} does not exist; create it with "
                                  f"`advgrasp study init {path} --config STUDY.toml`")
@@ -68,12 +80,19 @@ class StudyStore(SessionRecords):
             connection = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None,
                                          check_same_thread=False)
         except sqlite3.Error as err:
-            raise StudyFileError(f"cannot open study file {path}: {err}") from None
+            raise StudyFileError(f"cannot open study file {path}: {err}; check that its folder "
+                                 "exists and is writable") from None
         store = cls(connection, path)
         try:
             store._refuse_foreign(create)
             store._configure(busy_timeout_s)
             store._migrate()
+            check_schema(connection, path)
+        except sqlite3.OperationalError as err:
+            connection.close()
+            if is_locked(err):
+                raise locked_error(path, busy_timeout_s) from None
+            raise damaged_error(path, str(err)) from None
         except sqlite3.DatabaseError as err:
             connection.close()
             raise StudyFileError(
@@ -137,6 +156,11 @@ class StudyStore(SessionRecords):
                                  "open it with the other study commands")
         config = load_study_config(config_path)
         questionnaire_path = Path(config.pop("questionnaire_file"))
+        blocking = next((p for p in path.parents if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise StudyFileError(f"study file {path}: {blocking} is a file, not a folder; "
+                                 "choose a path in a folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
         store = cls.open(path, create=True)
         with store.write() as c:
             c.execute("INSERT INTO study VALUES (1, ?, ?, ?, ?, ?)",
@@ -164,7 +188,12 @@ class StudyStore(SessionRecords):
     def write(self):
         """One immediate transaction: committed on exit, rolled back on an exception."""
         with self._lock:
-            self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                self.connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                if is_locked(err):
+                    raise locked_error(self.path, None) from None
+                raise
             try:
                 yield self.connection
             except BaseException:
@@ -175,7 +204,12 @@ class StudyStore(SessionRecords):
     def rows(self, sql: str, params: tuple = ()) -> list[dict]:
         """Query rows as dicts."""
         with self._lock:
-            cursor = self.connection.execute(sql, params)
+            try:
+                cursor = self.connection.execute(sql, params)
+            except sqlite3.OperationalError as err:
+                if is_locked(err):
+                    raise locked_error(self.path, None) from None
+                raise damaged_error(self.path, str(err)) from None
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -187,13 +221,14 @@ class StudyStore(SessionRecords):
         if not found:
             raise StudyFileError(f"study file {self.path} holds no study; create it with "
                                  "`advgrasp study init`")
-        return json.loads(found[0]["config_json"])
+        return load_json(found[0]["config_json"], self.path, "study.config_json")
 
     def conditions(self) -> list[dict]:
         """Every condition row, in the study file's order (with `objects` as a list)."""
         rows = self.rows("SELECT * FROM conditions ORDER BY position")
         for row in rows:
-            row["objects"] = json.loads(row.pop("objects_json"))
+            row["objects"] = load_json(row.pop("objects_json"), self.path,
+                                       f"conditions.objects_json of {row['name']!r}")
         return rows
 
     def condition(self, id_or_name: int | str) -> dict:
@@ -241,8 +276,10 @@ class StudyStore(SessionRecords):
                 f"unknown participant code {code!r} in study {self.path} ({hint}); add it with "
                 f"`advgrasp study add-participant {self.path} {code}`")
         row = found[0]
-        row["condition_order"] = json.loads(row.pop("condition_order_json"))
-        row["fields"] = json.loads(row.pop("fields_json"))
+        row["condition_order"] = load_json(row.pop("condition_order_json"), self.path,
+                                           f"participants.condition_order_json of {code}")
+        row["fields"] = load_json(row.pop("fields_json"), self.path,
+                                  f"participants.fields_json of {code}")
         return row
 
     def participants(self) -> list[dict]:
@@ -268,3 +305,4 @@ class StudyStore(SessionRecords):
             if condition_id not in done:
                 return self.condition(condition_id)
         return None
+
