@@ -9,6 +9,8 @@ fakes of the discriminator's loss.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -129,13 +131,13 @@ class AdversarialVariant(Variant):
 
     # -- losses ---------------------------------------------------------------------------
 
+    @abstractmethod
     def d_loss_terms(self, real: dict, fake_x: torch.Tensor, fake_y) -> dict[str, torch.Tensor]:
         """The discriminator's loss terms; their sum is minimised. `fake_x` is detached."""
-        raise NotImplementedError(f"{type(self).__name__} must define d_loss_terms()")
 
+    @abstractmethod
     def g_loss_terms(self, real: dict, fake_x: torch.Tensor, fake_y) -> dict[str, torch.Tensor]:
         """The generator's loss terms; their sum is minimised."""
-        raise NotImplementedError(f"{type(self).__name__} must define g_loss_terms()")
 
     def loss_fns(self, batch: dict[str, torch.Tensor]) -> dict:
         """D's and G's losses for this round. Each D step takes the next batch slice and fresh

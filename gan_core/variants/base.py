@@ -10,6 +10,7 @@ tensors, see `gan_core.data`), asks the variant for one loss function per player
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -163,7 +164,7 @@ class GanConfig:
         return cls(**values)
 
 
-class Variant:
+class Variant(ABC):
     """A GAN variant: its networks, optimizers, update schedule and losses.
 
     Subclasses set the class attributes and implement `players`, `loss_fns` and `generate`;
@@ -206,27 +207,27 @@ class Variant:
             raise ConfigError(f"model {cls.name!r} has no option(s) {unknown}; its options "
                               f"are {known}")
 
+    @abstractmethod
     def players(self) -> list[Player]:
         """The players in update order (for a GAN, the discriminator first)."""
-        raise NotImplementedError(f"{type(self).__name__} must define players()")
 
     def schedule(self) -> dict[str, int]:
         """Optimizer steps per round for each player (n_critic); default one each."""
         return {player.name: 1 for player in self.players()}
 
+    @abstractmethod
     def loss_fns(self, batch: dict[str, torch.Tensor]) -> dict[str, LossFn]:
         """One loss function per player for this round's `batch` (already on the device).
 
         The batch holds `batch_multiple()` times `batch_size` samples when a player steps
         several times per round; each step then takes its own slice.
         """
-        raise NotImplementedError(f"{type(self).__name__} must define loss_fns()")
 
+    @abstractmethod
     @torch.no_grad()
     def generate(self, n: int, batch: dict | None = None) -> torch.Tensor:
         """`n` samples (points (n, dim) or images (n, C, H, W) in [-1, 1]), or for
         image-to-image variants the translations of `batch`."""
-        raise NotImplementedError(f"{type(self).__name__} must define generate()")
 
     def batch_multiple(self) -> int:
         """How many `batch_size` slices the runner draws per round (the largest step count)."""

@@ -12,6 +12,8 @@ weights and optimizer.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import torch
 from torch import nn
 
@@ -189,13 +191,13 @@ class TwoWayVariant(Variant):
         self.pools = {"a": ImagePool(int(self.options["pool_size"])),
                       "b": ImagePool(int(self.options["pool_size"]))}
 
+    @abstractmethod
     def build_generator(self, c_in: int, c_out: int) -> nn.Module:
         """One direction's generator, (N, c_in, S, S) -> (N, c_out, S, S)."""
-        raise NotImplementedError(f"{type(self).__name__} must define build_generator()")
 
+    @abstractmethod
     def build_critic(self, channels: int) -> nn.Module:
         """One domain's critic, (N, channels, S, S) -> logits."""
-        raise NotImplementedError(f"{type(self).__name__} must define build_critic()")
 
     def make_optimizer(self, module: nn.Module, side: str) -> torch.optim.Optimizer:
         lr = (self.config.lr_d if side == "d" else self.config.lr_g) or self.lr
