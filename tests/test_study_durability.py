@@ -35,7 +35,7 @@ SESSION = textwrap.dedent("""
 """)
 
 WRITER = textwrap.dedent("""
-    import os, sys, time
+    import glob, os, sys, time
     sys.path.insert(0, sys.argv[4])
     from test_study import trial_row
     from advgrasp.study.store import StudyStore
@@ -46,6 +46,10 @@ WRITER = textwrap.dedent("""
         time.sleep(0.001)
     for i in range(int(sys.argv[5])):
         store.record_trial(session, trial_row(i))
+        if i == 0:  # neither writer goes on until both have committed a trial: they overlap
+            open(sys.argv[3] + ".first." + sys.argv[2], "w").close()
+            while len(glob.glob(sys.argv[3] + ".first.*")) < 2:
+                time.sleep(0.001)
     print("wrote", sys.argv[5])
 """)
 
