@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from advgrasp.config import TrainConfig
-from advgrasp.train import run_metadata
+from advgrasp.run_folder import run_metadata
 from envs.grasp_env import AdversarialGraspEnv
 
 log = logging.getLogger(__name__)

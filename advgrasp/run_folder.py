@@ -1,4 +1,4 @@
-"""A run folder held by one training process at a time.
+"""A run folder: what it records about the run, and one training process at a time in it.
 
 Two `advgrasp train` commands on one folder would interleave their metric rows and overwrite
 each other's checkpoints. The first to start holds an advisory lock on `RUN/.lock` (released
@@ -9,9 +9,15 @@ folder may be claimed again (a study session re-opening its robot's folder, say)
 from __future__ import annotations
 
 import os
+import platform
+import subprocess
+from dataclasses import asdict
+from importlib import metadata
 from pathlib import Path
 
+from advgrasp.config import TrainConfig
 from envs.errors import ConfigError
+from envs.world import WorldConfig
 
 try:
     import fcntl
@@ -64,3 +70,34 @@ def release(key: Path) -> None:
     if entry[1] == 0:
         entry[0].close()
         del _held[key]
+
+
+def check_buffer_memory(config: TrainConfig) -> None:
+    """Refuse replay buffers larger than this machine's memory before allocating them."""
+    side, held = config.image_size, WorldConfig().held_image_size
+    needed = config.buffer_capacity * (side * side * 4 + held * held * 3 + 40)
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    if needed > total:
+        raise ConfigError(f"buffer_capacity {config.buffer_capacity} needs {needed / 2**30:.1f} "
+                          f"GiB of replay buffers, more than this machine's {total / 2**30:.1f} "
+                          "GiB; lower --buffer-capacity")
+
+
+def run_metadata(config: TrainConfig) -> dict:
+    """Config, seed, package versions and git revision, written into every run folder."""
+    versions = {}
+    for package in ("pybullet", "gymnasium", "numpy", "torch", "stable-baselines3"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    try:
+        revision = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                  cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        revision = None
+    return {"config": asdict(config), "seed": config.seed, "versions": versions,
+            "python": platform.python_version(), "git_revision": revision}

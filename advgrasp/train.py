@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import platform
 import signal
-import subprocess
 import time
 from collections import deque
 from dataclasses import asdict
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +26,7 @@ from advgrasp.agents import Grasp, GraspPolicy, LearnedAdversary
 from advgrasp.buffer import ReplayBuffer
 from advgrasp.config import RESUMABLE_CHANGES, TrainConfig
 from advgrasp.rollouts import play_attempt, train_on_ray
+from advgrasp.run_folder import check_buffer_memory, run_metadata
 from envs.adversary import make_adversary
 from envs.errors import ConfigError
 from envs.perturbation import Perturbation
@@ -39,37 +36,6 @@ from gan_core.training import Player, TwoPlayerTrainer, set_seed
 
 log = logging.getLogger(__name__)
 CHECKPOINT = "checkpoint.pt"
-
-
-def check_buffer_memory(config: TrainConfig) -> None:
-    """Refuse replay buffers larger than this machine's memory before allocating them."""
-    side, held = config.image_size, WorldConfig().held_image_size
-    needed = config.buffer_capacity * (side * side * 4 + held * held * 3 + 40)
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return
-    if needed > total:
-        raise ConfigError(f"buffer_capacity {config.buffer_capacity} needs {needed / 2**30:.1f} "
-                          f"GiB of replay buffers, more than this machine's {total / 2**30:.1f} "
-                          "GiB; lower --buffer-capacity")
-
-
-def run_metadata(config: TrainConfig) -> dict:
-    """Config, seed, package versions and git revision, written into every run folder."""
-    versions = {}
-    for package in ("pybullet", "gymnasium", "numpy", "torch", "stable-baselines3"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    try:
-        revision = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                  cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        revision = None
-    return {"config": asdict(config), "seed": config.seed, "versions": versions,
-            "python": platform.python_version(), "git_revision": revision}
 
 
 class GraspTrainer:
