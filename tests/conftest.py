@@ -28,3 +28,24 @@ def sensible_grasp(world, name):
     origin, yaw = world.object_frame()
     c, s = np.cos(yaw), np.sin(yaw)
     return origin[0] + c * dx - s * dy, origin[1] + s * dx + c * dy, yaw + angle
+
+
+def straight_and_resumed_runs(monkeypatch, tmp_path, make_config):
+    """Train a GAN run straight through, and again crashed at round 4 (one round past a
+    checkpoint at 3) and resumed; returns the two final checkpoint paths."""
+    from gan_core.run import train
+    from gan_core.training import TwoPlayerTrainer
+
+    straight = train(make_config(), tmp_path / "straight")
+    original = TwoPlayerTrainer.round
+
+    def crashing(self, loss_fns):
+        if self.step == 4:
+            raise KeyboardInterrupt("killed")
+        return original(self, loss_fns)
+
+    monkeypatch.setattr(TwoPlayerTrainer, "round", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        train(make_config(), tmp_path / "resumed")
+    monkeypatch.setattr(TwoPlayerTrainer, "round", original)
+    return straight, train(make_config(), tmp_path / "resumed")

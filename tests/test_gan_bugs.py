@@ -4,10 +4,11 @@ import math
 
 import pytest
 import torch
+from conftest import straight_and_resumed_runs
 from torch import nn
 
 from gan_core.losses import gradient_penalty, pull_away
-from gan_core.run import build_variant, train
+from gan_core.run import build_variant
 from gan_core.training import TwoPlayerTrainer
 from gan_core.variants import VARIANTS, GanConfig
 
@@ -95,21 +96,8 @@ def _weights(path):
 @pytest.mark.parametrize("model,data", [("gan", "ring"), ("dcgan", "digits")])
 def test_killed_and_resumed_run_ends_with_the_same_weights(tmp_path, monkeypatch, model, data):
     config = dict(iterations=6, checkpoint_every=3, pack=2)
-    straight = train(small(model, data, **config), tmp_path / "straight")
-
-    # Crash after round 4, one round past the checkpoint at 3, then resume.
-    original = TwoPlayerTrainer.round
-
-    def crashing(self, loss_fns):
-        if self.step == 4:
-            raise KeyboardInterrupt("killed")
-        return original(self, loss_fns)
-
-    monkeypatch.setattr(TwoPlayerTrainer, "round", crashing)
-    with pytest.raises(KeyboardInterrupt):
-        train(small(model, data, **config), tmp_path / "resumed")
-    monkeypatch.setattr(TwoPlayerTrainer, "round", original)
-    resumed = train(small(model, data, **config), tmp_path / "resumed")
+    straight, resumed = straight_and_resumed_runs(
+        monkeypatch, tmp_path, lambda: small(model, data, **config))
 
     a, b = _weights(straight), _weights(resumed)
     for name in a:

@@ -5,6 +5,7 @@ import json
 
 import pytest
 import torch
+from conftest import straight_and_resumed_runs
 
 from advgrasp.cli import main as cli_main
 from gan_core.errors import ConfigError
@@ -129,19 +130,8 @@ def _weights(path):
 @pytest.mark.parametrize("model", ["cyclegan", "stackgan", "lapgan"])
 def test_killed_and_resumed_run_ends_with_the_same_weights(tmp_path, monkeypatch, model):
     config = dict(iterations=6, checkpoint_every=3)
-    straight = train(small(model, **config), tmp_path / "straight")
-    original = TwoPlayerTrainer.round
-
-    def crashing(self, loss_fns):
-        if self.step == 4:
-            raise KeyboardInterrupt("killed")
-        return original(self, loss_fns)
-
-    monkeypatch.setattr(TwoPlayerTrainer, "round", crashing)
-    with pytest.raises(KeyboardInterrupt):
-        train(small(model, **config), tmp_path / "resumed")
-    monkeypatch.setattr(TwoPlayerTrainer, "round", original)
-    resumed = train(small(model, **config), tmp_path / "resumed")
+    straight, resumed = straight_and_resumed_runs(
+        monkeypatch, tmp_path, lambda: small(model, **config))
     a, b = _weights(straight), _weights(resumed)
     for name in a:
         for key, tensor in a[name]["model"].items():
