@@ -123,6 +123,12 @@ class AdversarialVariant(Variant):
         onehot = self.onehot(labels)
         return self.discriminator(pack(x, m), None if onehot is None else pack(onehot, m))
 
+    def score_pair(self, real: dict, fake_x: torch.Tensor, fake_y=None):
+        """D's scores of the real batch and of the fakes (labels used by conditional variants
+        only): ((N/m,), (N/m,))."""
+        return (self.discriminate(real["x"], real.get("y"))[0],
+                self.discriminate(fake_x, fake_y)[0])
+
     def slices(self, batch: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
         """Split the round's batch into `batch_multiple()` batches of `batch_size`."""
         size = self.config.batch_size

@@ -34,8 +34,7 @@ class VanillaGAN(AdversarialVariant):
             raise ConfigError(f"g_loss {g_loss!r} must be one of {sorted(G_LOSSES)}")
 
     def d_loss_terms(self, real, fake_x, fake_y):
-        real_logits, _ = self.discriminate(real["x"], real.get("y"))
-        fake_logits, _ = self.discriminate(fake_x, fake_y)
+        real_logits, fake_logits = self.score_pair(real, fake_x, fake_y)
         return {"bce": bce_d(real_logits, fake_logits)}
 
     def g_loss_terms(self, real, fake_x, fake_y):
@@ -84,8 +83,7 @@ class ImprovedGAN(AdversarialVariant):
         return {"minibatch": int(self.options["minibatch_kernels"])}
 
     def d_loss_terms(self, real, fake_x, fake_y):
-        real_logits, _ = self.discriminate(real["x"])
-        fake_logits, _ = self.discriminate(fake_x)
+        real_logits, fake_logits = self.score_pair(real, fake_x, fake_y)
         return {"bce": bce_d(real_logits, fake_logits, float(self.options["real_target"]))}
 
     def g_loss_terms(self, real, fake_x, fake_y):
@@ -102,8 +100,7 @@ class LSGAN(AdversarialVariant):
     description = "least-squares GAN (Mao 2017)"
 
     def d_loss_terms(self, real, fake_x, fake_y):
-        real_scores, _ = self.discriminate(real["x"])
-        fake_scores, _ = self.discriminate(fake_x)
+        real_scores, fake_scores = self.score_pair(real, fake_x, fake_y)
         return {"least_squares": lsgan_d(real_scores, fake_scores)}
 
     def g_loss_terms(self, real, fake_x, fake_y):

@@ -34,8 +34,7 @@ class EBGAN(AdversarialVariant):
         return AutoencoderDiscriminator(shape, c.width)
 
     def d_loss_terms(self, real, fake_x, fake_y):
-        real_energy, _ = self.discriminate(real["x"])
-        fake_energy, _ = self.discriminate(fake_x)
+        real_energy, fake_energy = self.score_pair(real, fake_x, fake_y)
         margin = float(self.options["margin"])
         return {"real_energy": real_energy.mean(),
                 "margin": F.relu(margin - fake_energy).mean()}

@@ -39,8 +39,7 @@ class MRGAN(AdversarialVariant):
                 Player("G", self.autoencoder, self.make_optimizer(self.autoencoder, lr_g))]
 
     def d_loss_terms(self, real, fake_x, fake_y):
-        real_logits, _ = self.discriminate(real["x"])
-        fake_logits, _ = self.discriminate(fake_x)
+        real_logits, fake_logits = self.score_pair(real, fake_x, fake_y)
         return {"bce": bce_d(real_logits, fake_logits)}
 
     def g_loss_terms(self, real, fake_x, fake_y):

@@ -36,8 +36,7 @@ class WGAN(AdversarialVariant):
             parameter.clamp_(-bound, bound)
 
     def d_loss_terms(self, real, fake_x, fake_y):
-        real_scores, _ = self.discriminate(real["x"])
-        fake_scores, _ = self.discriminate(fake_x)
+        real_scores, fake_scores = self.score_pair(real, fake_x, fake_y)
         return {"wasserstein": wasserstein_d(real_scores, fake_scores)}
 
     def g_loss_terms(self, real, fake_x, fake_y):
@@ -84,8 +83,7 @@ class SNGAN(AdversarialVariant):
         return {"norm": "none", "spectral": True}
 
     def d_loss_terms(self, real, fake_x, fake_y):
-        real_scores, _ = self.discriminate(real["x"])
-        fake_scores, _ = self.discriminate(fake_x)
+        real_scores, fake_scores = self.score_pair(real, fake_x, fake_y)
         return {"hinge": hinge_d(real_scores, fake_scores)}
 
     def g_loss_terms(self, real, fake_x, fake_y):
