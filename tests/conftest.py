@@ -30,22 +30,47 @@ def sensible_grasp(world, name):
     return origin[0] + c * dx - s * dy, origin[1] + s * dx + c * dy, yaw + angle
 
 
-def straight_and_resumed_runs(monkeypatch, tmp_path, make_config):
-    """Train a GAN run straight through, and again crashed at round 4 (one round past a
-    checkpoint at 3) and resumed; returns the two final checkpoint paths."""
+KILLED_GAN_RUN = """
+import os, signal
+import torch
+from gan_core.run import train
+from gan_core.training import TwoPlayerTrainer
+from gan_core.variants import GanConfig
+
+original = TwoPlayerTrainer.round
+
+def killed(self, loss_fns):
+    if self.step == 4:
+        os.kill(os.getpid(), signal.SIGKILL)  # no handler runs, nothing is flushed
+    return original(self, loss_fns)
+
+TwoPlayerTrainer.round = killed
+torch.set_num_threads({threads})  # float sums depend on the thread count
+train(GanConfig(**{config!r}), {out!r})
+"""
+
+
+def straight_and_resumed_runs(tmp_path, make_config):
+    """Train a GAN run straight through, and again in a child process killed with SIGKILL at
+    round 4 (one round past a checkpoint at 3) and resumed here; returns the two final
+    checkpoint paths."""
+    import dataclasses
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import torch
+
     from gan_core.run import train
-    from gan_core.training import TwoPlayerTrainer
 
     straight = train(make_config(), tmp_path / "straight")
-    original = TwoPlayerTrainer.round
-
-    def crashing(self, loss_fns):
-        if self.step == 4:
-            raise KeyboardInterrupt("killed")
-        return original(self, loss_fns)
-
-    monkeypatch.setattr(TwoPlayerTrainer, "round", crashing)
-    with pytest.raises(KeyboardInterrupt):
-        train(make_config(), tmp_path / "resumed")
-    monkeypatch.setattr(TwoPlayerTrainer, "round", original)
+    code = KILLED_GAN_RUN.format(config=dataclasses.asdict(make_config()),
+                                 out=str(tmp_path / "resumed"),
+                                 threads=torch.get_num_threads())
+    killed = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1],
+                            capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    saved = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)
+    assert saved["state"]["step"] == 3  # the resume below starts from the last checkpoint
     return straight, train(make_config(), tmp_path / "resumed")

@@ -94,10 +94,10 @@ def _weights(path):
 
 
 @pytest.mark.parametrize("model,data", [("gan", "ring"), ("dcgan", "digits")])
-def test_killed_and_resumed_run_ends_with_the_same_weights(tmp_path, monkeypatch, model, data):
+def test_killed_and_resumed_run_ends_with_the_same_weights(tmp_path, model, data):
     config = dict(iterations=6, checkpoint_every=3, pack=2)
     straight, resumed = straight_and_resumed_runs(
-        monkeypatch, tmp_path, lambda: small(model, data, **config))
+        tmp_path, lambda: small(model, data, **config))
 
     a, b = _weights(straight), _weights(resumed)
     for name in a:

@@ -128,10 +128,10 @@ def _weights(path):
 
 
 @pytest.mark.parametrize("model", ["cyclegan", "stackgan", "lapgan"])
-def test_killed_and_resumed_run_ends_with_the_same_weights(tmp_path, monkeypatch, model):
+def test_killed_and_resumed_run_ends_with_the_same_weights(tmp_path, model):
     config = dict(iterations=6, checkpoint_every=3)
     straight, resumed = straight_and_resumed_runs(
-        monkeypatch, tmp_path, lambda: small(model, **config))
+        tmp_path, lambda: small(model, **config))
     a, b = _weights(straight), _weights(resumed)
     for name in a:
         for key, tensor in a[name]["model"].items():
