@@ -56,6 +56,9 @@ def register(subparsers) -> None:
     train.add_argument("--pack", type=int, default=1,
                        help="PacGAN: the discriminator judges this many samples at once")
     train.add_argument("--network", default="auto", choices=["auto", "mlp", "conv"])
+    train.add_argument("--lr-decay", default="none", choices=["none", "linear"],
+                       help="linear: learning rates fixed for the first half, then falling "
+                            "linearly to zero (default none)")
     train.add_argument("--g-loss", choices=["saturating", "non-saturating"],
                        help="generator loss of --model gan (default non-saturating)")
     train.add_argument("--option", type=_option, action="append", default=[],
@@ -115,7 +118,7 @@ def config_from_args(args):
                      lr_d=args.lr_d, betas=tuple(args.betas) if args.betas else None,
                      z_dim=args.z_dim, width=args.width, seed=args.seed, pack=args.pack,
                      device=args.device, mixed_precision=not args.no_mixed_precision,
-                     network=args.network, data_dir=args.data_dir,
+                     network=args.network, data_dir=args.data_dir, lr_decay=args.lr_decay,
                      checkpoint_every=args.checkpoint_every, log_every=args.log_every,
                      options=options)
 

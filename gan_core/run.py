@@ -22,7 +22,7 @@ import torch
 from gan_core.checkpoint import read_checkpoint
 from gan_core.data import make_dataset
 from gan_core.errors import CheckpointError, ConfigError
-from gan_core.training import TwoPlayerTrainer, choose_device, set_seed
+from gan_core.training import TwoPlayerTrainer, choose_device, linear_decay, set_seed
 from gan_core.variants import VARIANTS, DataInfo, GanConfig, Variant
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,9 @@ def train(config: GanConfig, out_dir: str | os.PathLike, resume: bool = True,
                                log_dir=out if rank == 0 else None,
                                progress=progress and rank == 0,
                                progress_total=config.iterations, progress_unit="it",
-                               data_parallel=world > 1)
+                               data_parallel=world > 1,
+                               lr_scale=linear_decay(config.iterations)
+                               if config.lr_decay == "linear" else None)
     if world > 1:
         # Ranks share the weights (broadcast above) but draw their own noise.
         torch.manual_seed(config.seed * 1000 + rank)

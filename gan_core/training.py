@@ -51,6 +51,18 @@ log = logging.getLogger(__name__)
 LossFn = Callable[[], "tuple[torch.Tensor, dict[str, float | torch.Tensor]] | torch.Tensor"]
 
 
+def linear_decay(total: int, start: float = 0.5) -> Callable[[int], float]:
+    """Learning-rate factor 1 for the first `start` share of `total` rounds, then falling
+    linearly to 0 at the last round (the schedule of CycleGAN's training, for example)."""
+    begin = int(total * start)
+
+    def scale(step: int) -> float:
+        if step < begin:
+            return 1.0
+        return max(0.0, (total - step) / max(total - begin, 1))
+    return scale
+
+
 class TwoPlayerTrainer:
     """Alternating updates of two (or more) players, with checkpoints, logs and progress.
 
@@ -67,6 +79,9 @@ class TwoPlayerTrainer:
         progress_unit: the unit of `progress_update` counts; the bar shows unit/s.
         data_parallel: average gradients over the processes of the initialised
             `torch.distributed` process group before each step (see the module docstring).
+        lr_scale: round index -> factor on every player's initial learning rates, set at the
+            start of each round (for example `linear_decay(total)`); None keeps them fixed.
+            It depends on the round index only, so a resumed run follows it exactly.
 
     Attributes:
         step: number of completed rounds (not optimizer steps).
@@ -81,7 +96,7 @@ class TwoPlayerTrainer:
                  device: str | torch.device = "auto", mixed_precision: bool = True,
                  log_dir: str | os.PathLike | None = None, progress: bool = False,
                  progress_total: int | None = None, progress_unit: str = "it",
-                 data_parallel: bool = False):
+                 data_parallel: bool = False, lr_scale: Callable[[int], float] | None = None):
         players = list(players)
         if not players or not all(isinstance(p, Player) for p in players):
             raise ConfigError(f"players {players!r} must be a non-empty list of Player")
@@ -103,6 +118,8 @@ class TwoPlayerTrainer:
         # One scaler per player: a critic's overflow must not shrink the generator's scale.
         self._scalers = {name: torch.amp.GradScaler("cuda" if self.amp else "cpu",
                                                     enabled=self.amp) for name in names}
+        self.lr_scale = lr_scale
+        self._base_lrs = {p.name: [g["lr"] for g in p.optimizer.param_groups] for p in players}
         self.step = 0
         self.updates = dict.fromkeys(names, 0)
         self.metrics = MetricsLog(log_dir)
@@ -201,6 +218,12 @@ class TwoPlayerTrainer:
         if unknown:
             raise UnknownPlayerError(f"loss functions given for unknown players {unknown}; "
                                      f"players are {list(self._by_name)}")
+        if self.lr_scale is not None:
+            scale = float(self.lr_scale(self.step))
+            for player in self.players:
+                for group, base in zip(player.optimizer.param_groups,
+                                       self._base_lrs[player.name], strict=True):
+                    group["lr"] = base * scale
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
         for player in self.players:

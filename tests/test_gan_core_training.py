@@ -399,3 +399,30 @@ def test_after_step_runs_right_after_each_step_of_its_player_only():
 def test_data_parallel_needs_a_process_group():
     with pytest.raises(ConfigError, match="launch with torchrun"):
         TwoPlayerTrainer(gan_players(), device="cpu", data_parallel=True)
+
+
+def test_linear_decay_scales_each_rounds_learning_rate_and_survives_a_resume(tmp_path):
+    from gan_core.training import linear_decay
+
+    scale = linear_decay(8)
+    assert [scale(s) for s in range(8)] == [1, 1, 1, 1, 1.0, 0.75, 0.5, 0.25]
+
+    def run(rounds, resume_from=None):
+        # SGD on the loss sum(w): every step moves the weights by exactly -lr.
+        player = linear_player("A", 1, 1, lr=0.1, optimizer="sgd")
+        trainer = TwoPlayerTrainer([player], device="cpu", lr_scale=linear_decay(8))
+        if resume_from:
+            trainer.load_checkpoint(resume_from)
+        moves = []
+        while trainer.step < rounds:
+            before = player.model.bias.item()
+            trainer.round({"A": lambda: player.model.bias.sum()})
+            moves.append(before - player.model.bias.item())
+        return trainer, moves
+
+    trainer, moves = run(8)
+    assert moves == pytest.approx([0.1] * 5 + [0.075, 0.05, 0.025])
+    half, _ = run(6)
+    half.save_checkpoint(tmp_path / "half.pt")
+    _, rest = run(8, resume_from=tmp_path / "half.pt")
+    assert rest == pytest.approx([0.05, 0.025])

@@ -75,6 +75,8 @@ class GanConfig:
         mixed_precision: float16 autocast on CUDA (ignored elsewhere).
         network: "auto" (MLP for points, convolutional for images), "mlp" or "conv".
         data_dir: folder of images for the "folder" data set (and paired/unpaired sets).
+        lr_decay: "none" (fixed learning rates) or "linear" (fixed for the first half of the
+            iterations, then falling linearly to zero; it sharpens the samples of 2-D mixtures).
         checkpoint_every: rounds between checkpoints (and a last one at the end).
         log_every: rounds between rows of metrics.csv.
         options: variant-specific values (for example {"g_loss": "saturating"} for `gan`,
@@ -97,6 +99,7 @@ class GanConfig:
     mixed_precision: bool = True
     network: str = "auto"
     data_dir: str | None = None
+    lr_decay: str = "none"
     checkpoint_every: int = 500
     log_every: int = 50
     options: dict = field(default_factory=dict)
@@ -138,6 +141,8 @@ class GanConfig:
                 raise ConfigError(f"betas = {self.betas!r} must be two numbers in [0, 1), "
                                   "e.g. (0.5, 0.999)")
             self.betas = (float(betas[0]), float(betas[1]))
+        if self.lr_decay not in ("none", "linear"):
+            raise ConfigError(f"lr_decay {self.lr_decay!r} must be 'none' or 'linear'")
         if self.network not in ("auto", "mlp", "conv"):
             raise ConfigError(f"network {self.network!r} must be 'auto', 'mlp' or 'conv'")
         if not isinstance(self.options, dict):
