@@ -105,8 +105,12 @@ class MLPDiscriminator(nn.Module):
         self.out_dim = out_dim
         self.head = _sn(nn.Linear(width + minibatch, out_dim), spectral)
 
+    def features(self, x: torch.Tensor, onehot: torch.Tensor | None = None) -> torch.Tensor:
+        """The last hidden layer (N, width), without the minibatch features or the head."""
+        return self.body(x if onehot is None else torch.cat([x, onehot], dim=1))
+
     def forward(self, x: torch.Tensor, onehot: torch.Tensor | None = None):
-        features = self.body(x if onehot is None else torch.cat([x, onehot], dim=1))
+        features = self.features(x, onehot)
         hidden = features if self.minibatch is None else self.minibatch(features)
         scores = self.head(hidden)
         return (scores.squeeze(1) if self.out_dim == 1 else scores), features
@@ -174,11 +178,19 @@ class ConvDiscriminator(nn.Module):
             self.head = _sn(nn.Conv2d(widths[-1], out_dim, 4, 1, 0), spectral)
         init_dcgan_weights(self)
 
-    def forward(self, x: torch.Tensor, onehot: torch.Tensor | None = None):
+    def hidden(self, x: torch.Tensor, onehot: torch.Tensor | None = None) -> torch.Tensor:
+        """The last convolution's maps (N, C, 4, 4), labels joined as constant input maps."""
         if onehot is not None:
             maps = onehot[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
             x = torch.cat([x, maps], dim=1)
-        hidden = self.body(x)
+        return self.body(x)
+
+    def features(self, x: torch.Tensor, onehot: torch.Tensor | None = None) -> torch.Tensor:
+        """The last hidden layer, flattened (N, F), without the minibatch features or head."""
+        return self.hidden(x, onehot).flatten(1)
+
+    def forward(self, x: torch.Tensor, onehot: torch.Tensor | None = None):
+        hidden = self.hidden(x, onehot)
         features = hidden.flatten(1)
         if self.minibatch is not None:
             scores = self.head(self.minibatch(features))

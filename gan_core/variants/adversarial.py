@@ -123,6 +123,13 @@ class AdversarialVariant(Variant):
         onehot = self.onehot(labels)
         return self.discriminator(pack(x, m), None if onehot is None else pack(onehot, m))
 
+    def d_features(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """D's last hidden layer on packed `x` (N/m, F), skipping the head (and the minibatch
+        features, whose pairwise distances cost more than the rest of D)."""
+        m = self.config.pack
+        onehot = self.onehot(labels)
+        return self.discriminator.features(pack(x, m), None if onehot is None else pack(onehot, m))
+
     def score_pair(self, real: dict, fake_x: torch.Tensor, fake_y=None):
         """D's scores of the real batch and of the fakes (labels used by conditional variants
         only): ((N/m,), (N/m,))."""

@@ -87,8 +87,8 @@ class ImprovedGAN(AdversarialVariant):
         return {"bce": bce_d(real_logits, fake_logits, float(self.options["real_target"]))}
 
     def g_loss_terms(self, real, fake_x, fake_y):
-        _, real_features = self.discriminate(real["x"])
-        _, fake_features = self.discriminate(fake_x)
+        real_features = self.d_features(real["x"], real.get("y"))
+        fake_features = self.d_features(fake_x, fake_y)
         return {"feature_matching": feature_matching(real_features.detach(), fake_features)}
 
 
