@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="docs/gan", help="folder for tables and grids")
-    parser.add_argument("--iterations", type=int, default=10000, help="2-D training rounds")
+    parser.add_argument("--iterations", type=int, default=6000, help="2-D training rounds")
     parser.add_argument("--batch-size", type=int, default=256, help="2-D batch size")
     parser.add_argument("--lr", type=float, default=1e-3,
                         help="2-D learning rate of both players, every variant")
