@@ -30,6 +30,18 @@ class ReplayBuffer:
         index = rng.integers(self.size, size=batch_size)
         return {k: v[index] for k, v in self.data.items()}
 
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop the rows where `mask` (over the filled rows, in storage order) is False; the
+        kept rows stay in the order they were added."""
+        order = np.arange(self.size)
+        if self.size == self.capacity:  # wrapped: the oldest row is at `next`
+            order = (self.next + order) % self.capacity
+        kept = order[np.asarray(mask)[order]]
+        for array in self.data.values():
+            array[:len(kept)] = array[kept]
+        self.size = len(kept)
+        self.next = self.size % self.capacity
+
     def __len__(self) -> int:
         return self.size
 

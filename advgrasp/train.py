@@ -156,6 +156,8 @@ class GraspTrainer:
                             push=self.world.config.perturbations.index(push), dropped=r_h)
         for index, dropped in probes:
             self.pushes.add(image=held_image, theta=grasp.theta, push=index, dropped=dropped)
+        if self.attempt == self.config.pretrain_attempts and self.adversary_acts(self.attempt):
+            self.forget_unpushed_lifts()
         target = r_r - self.config.alpha * r_h
         self.grasps.add(image=observation, cell=grasp.cell, angle=grasp.angle, target=target)
         self.attempt += 1
@@ -163,6 +165,17 @@ class GraspTrainer:
                   "phase": 2 if r_h or self.in_phase_two else 1}
         self.recent.append(record)
         return record
+
+    def forget_unpushed_lifts(self) -> None:
+        """Drop phase one's lifted grasps from the replay buffer as the adversary starts.
+
+        Their target 1 says "lifted" under R_R alone; under r = R_R - alpha * R_H it depends on
+        a push they never met. Left in, they keep teaching that any lift is a full success (in
+        the demo, 40 % of the buffer at the end of the run). Phase one's misses stay: their
+        target 0 holds under either reward.
+        """
+        size = len(self.grasps)
+        self.grasps.keep(self.grasps.data["target"][:size] <= 0)
 
     def use_world(self, world: GraspWorld) -> None:
         """Attempt in `world` from now on (closing the trainer's own); `close` closes it."""
