@@ -223,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as err:
         print(f"advgrasp: interrupted{': ' + str(err) if str(err) else ''}", file=sys.stderr)
         return 130
+    except OSError as err:  # an output path that is a file, a missing parent, no permission
+        where = f" {err.filename!r}" if err.filename else ""
+        print(f"advgrasp: error: cannot use{where}: {err.strerror or err}; pick a writable "
+              "folder path", file=sys.stderr)
+        return 2
     except Exception as err:
         from gan_core.errors import GanCoreError
         if isinstance(err, GanCoreError):

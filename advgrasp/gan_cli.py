@@ -126,9 +126,12 @@ def config_from_args(args):
 def cmd_train(args) -> int:
     import torch
 
+    from gan_core.errors import ConfigError
     from gan_core.run import train
 
-    if args.threads:
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ConfigError(f"--threads {args.threads} must be at least 1")
         torch.set_num_threads(args.threads)
     config = config_from_args(args)
     config.validate()
@@ -144,9 +147,15 @@ def cmd_sample(args) -> int:
     import torch
 
     from gan_core.data import images_to_grid, save_png
+    from gan_core.errors import ConfigError
     from gan_core.evaluation import generate_many
     from gan_core.run import load_run
 
+    if args.count < 1:
+        raise ConfigError(f"--count {args.count} must be at least 1")
+    if args.out and Path(args.out).suffix.lower() != ".png":
+        raise ConfigError(f"--out {args.out} must name a .png file (or use --folder DIR for "
+                          "one file per image)")
     variant = load_run(args.checkpoint)
     torch.manual_seed(args.seed)
     samples = generate_many(variant, args.count)

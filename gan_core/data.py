@@ -179,9 +179,13 @@ def load_image_folder(folder: str | Path, image_size: int, mode: str = "RGB") ->
                           f"{', '.join(IMAGE_SUFFIXES)}); add some or pick another folder")
     arrays = []
     for path in files:
-        with Image.open(path) as image:
-            image = image.convert(mode).resize((image_size, image_size), Image.BILINEAR)
-            arrays.append(np.asarray(image, dtype=np.float32).reshape(image_size, image_size, -1))
+        try:
+            with Image.open(path) as image:
+                image = image.convert(mode).resize((image_size, image_size), Image.BILINEAR)
+        except (OSError, ValueError) as err:  # PIL's UnidentifiedImageError is an OSError
+            raise ConfigError(f"cannot read image {str(path)!r} ({type(err).__name__}); remove "
+                              "or replace it") from None
+        arrays.append(np.asarray(image, dtype=np.float32).reshape(image_size, image_size, -1))
     images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2) / 127.5 - 1.0
     return images.contiguous()
 

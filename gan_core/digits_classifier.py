@@ -90,10 +90,14 @@ def load_classifier(image_size: int, folder: str | os.PathLike | None = None) ->
     path = Path(folder or cache_dir()) / f"digits_classifier_{image_size}px.pt"
     model = DigitsClassifier()
     if path.is_file():
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(saved["model"])
-        model.test_accuracy = float(saved["test_accuracy"])
-        return model.eval()
+        try:
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+            model.load_state_dict(saved["model"])
+            model.test_accuracy = float(saved["test_accuracy"])
+            return model.eval()
+        except Exception as err:  # a damaged cache is rebuilt, never trusted
+            log.warning("the cached digits classifier %s is unreadable (%s); training it again",
+                        path, type(err).__name__)
     log.info("training the %d px digits classifier for the metrics (cached at %s)",
              image_size, path)
     state = torch.get_rng_state()

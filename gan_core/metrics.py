@@ -152,7 +152,12 @@ def inception_fid(samples: torch.Tensor, real: torch.Tensor, weights: str,
     if not Path(weights).is_file():
         raise ConfigError(f"Inception weights file {weights!r} not found; pass an existing "
                           "TorchScript file (nothing is downloaded)")
-    module = torch.jit.load(weights, map_location="cpu").eval()
+    try:
+        module = torch.jit.load(weights, map_location="cpu").eval()
+    except (RuntimeError, ValueError, OSError) as err:
+        raise ConfigError(f"Inception weights file {weights!r} is not a TorchScript module "
+                          f"({type(err).__name__}); pass the TorchScript Inception file "
+                          "itself") from None
 
     def features(images: torch.Tensor) -> np.ndarray:
         parts = []

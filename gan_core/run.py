@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
 # Changing these does not change what a resumed run computes.
-RESUMABLE = {"iterations", "checkpoint_every", "log_every", "device", "data_dir"}
+RESUMABLE = {"iterations", "checkpoint_every", "log_every", "device"}
+"""Settings a resumed run may change; any other change is refused. `iterations` is fixed too
+when a schedule is laid out over the run (`lr_decay`, and the stage-by-stage variants)."""
 
 
 class BatchSampler:
@@ -82,13 +84,18 @@ def _distributed() -> tuple[int, int]:
 
 
 def _check_resume(config: GanConfig, saved: dict, path: Path) -> None:
+    resumable = set(RESUMABLE)
+    if config.lr_decay != "none" or VARIANTS[config.model].schedule_follows_iterations:
+        resumable.discard("iterations")
     changed = {k: (v, getattr(config, k)) for k, v in saved.items()
-               if k not in RESUMABLE and GanConfig.from_dict(saved).to_dict()[k]
+               if k not in resumable and GanConfig.from_dict(saved).to_dict()[k]
                != config.to_dict()[k]}
     if changed:
         listing = ", ".join(f"{k}={old!r} (now {new!r})" for k, (old, new) in changed.items())
-        raise ConfigError(f"run {path.parent} was trained with {listing}; resume with the same "
-                          "values or use a new output folder")
+        hint = (" (its learning-rate decay or stages are laid out over those iterations, so "
+                "it cannot be extended)" if "iterations" in changed else "")
+        raise ConfigError(f"run {path.parent} was trained with {listing}{hint}; resume with the "
+                          "same values, or train afresh with --no-resume or a new --out folder")
 
 
 def train(config: GanConfig, out_dir: str | os.PathLike, resume: bool = True,
@@ -116,7 +123,6 @@ def train(config: GanConfig, out_dir: str | os.PathLike, resume: bool = True,
         if not (resume and path.exists()):
             for stale in [out / "metrics.csv", *out.glob("events.out.*")]:
                 stale.unlink(missing_ok=True)
-        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
     sampler = BatchSampler(dataset, config.batch_size * variant.batch_multiple(),
                            seed=config.seed * 1000 + rank)
     trainer = TwoPlayerTrainer(variant.players(), variant.schedule(), device=config.device,
@@ -138,6 +144,12 @@ def train(config: GanConfig, out_dir: str | os.PathLike, resume: bool = True,
             sampler.load_state_dict(extra["sampler"])
             variant.load_extra_state(extra["variant"])
             trainer.progress_update(trainer.step)
+            if trainer.step > config.iterations:
+                raise ConfigError(f"run {out} is already at round {trainer.step}, past "
+                                  f"--iterations {config.iterations}; pass at least "
+                                  f"{trainer.step}, or --no-resume to train afresh")
+        if rank == 0:  # written once the resume checks have passed
+            (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
         while trainer.step < config.iterations:
             batch = {k: v.to(trainer.device) for k, v in sampler.next().items()}
             metrics = trainer.round(variant.loss_fns(batch))

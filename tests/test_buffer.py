@@ -1,6 +1,5 @@
 """The replay buffer, and what the trainer keeps in it when the adversary starts."""
 
-import numpy as np
 import pytest
 
 from advgrasp.buffer import ReplayBuffer

@@ -124,3 +124,66 @@ def test_label_metrics_values():
                                                           "label_kl": pytest.approx(0.0)}
     one = label_metrics(np.zeros(50, dtype=int), 10)
     assert one["class_coverage"] == 0.1 and one["label_kl"] == pytest.approx(np.log(10))
+
+
+def _error(capsys, argv) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("advgrasp: error:") and "Traceback" not in err, err
+    return err
+
+
+def test_a_scheduled_run_cannot_be_extended_and_a_refused_resume_changes_nothing(tmp_path,
+                                                                                 capsys):
+    run = tmp_path / "run"
+    train = ["gan", "train", "--model", "gan", "--data", "ring", "--out", str(run), *TINY]
+    assert main([*train, "--lr-decay", "linear"]) == 0
+    config = (run / "config.json").read_text()
+    checkpoint = (run / "checkpoint.pt").read_bytes()
+    err = _error(capsys, [*train, "--lr-decay", "linear", "--iterations", "4"])
+    assert "iterations=2 (now 4)" in err and "cannot be extended" in err
+    err = _error(capsys, [*train, "--lr-decay", "linear", "--model", "lsgan"])
+    assert "model='gan' (now 'lsgan')" in err
+    assert (run / "config.json").read_text() == config
+    assert (run / "checkpoint.pt").read_bytes() == checkpoint
+    # Without a schedule, more iterations extend the run; fewer than done are refused.
+    plain = tmp_path / "plain"
+    train = ["gan", "train", "--model", "gan", "--data", "ring", "--out", str(plain), *TINY]
+    assert main(train) == 0 and main([*train, "--iterations", "4"]) == 0
+    assert "already at round 4" in _error(capsys, [*train, "--iterations", "3"])
+
+
+@pytest.mark.parametrize("option,message", [
+    ("clip=abc", "option clip = 'abc' must be a number > 0"),
+    ("clip=-1", "option clip = -1 must be a number > 0"),
+    ("clip=[1, 2]", "option clip = [1, 2] must be a number > 0"),
+])
+def test_bad_option_values_are_refused_before_training(tmp_path, capsys, option, message):
+    run = tmp_path / "run"
+    err = _error(capsys, ["gan", "train", "--model", "wgan", "--option", option, "--out",
+                          str(run), *TINY])
+    assert message in err
+    assert not run.exists()
+
+
+def test_unusable_paths_and_counts_get_one_line_errors(tmp_path, capsys):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "a.png")
+    (folder / "b.png").write_text("not an image")
+    err = _error(capsys, ["gan", "train", "--model", "gan", "--data", "folder", "--data-dir",
+                          str(folder), "--image-size", "8", "--out", str(tmp_path / "r"), *TINY])
+    assert "cannot read image" in err and "b.png" in err
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    err = _error(capsys, ["gan", "train", "--model", "gan", "--out", str(a_file / "sub"),
+                          *TINY])
+    assert str(a_file) in err
+    run = tmp_path / "run"
+    assert main(["gan", "train", "--model", "gan", "--out", str(run), *TINY]) == 0
+    assert "--count 0 must be at least 1" in _error(capsys, ["gan", "sample", str(run),
+                                                              "--count", "0"])
+    assert "must name a .png file" in _error(capsys, ["gan", "sample", str(run), "--out",
+                                                       str(tmp_path / "x.txt")])
+    assert "--threads 0 must be at least 1" in _error(
+        capsys, ["gan", "train", "--model", "gan", "--out", str(run), *TINY, "--threads", "0"])

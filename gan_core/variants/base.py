@@ -53,6 +53,24 @@ class DataInfo:
         return self.kind != "points"
 
 
+def check_numbers(options: dict, names: tuple[str, ...], allow_zero: tuple[str, ...] = (),
+                    integers: tuple[str, ...] = ()) -> None:
+    """Refuse option values that are not numbers (`integers`: ints) > 0 (`allow_zero`: >= 0).
+
+    Options arrive from `--option KEY=VALUE` as JSON values, so a string must be refused here.
+    """
+    for name in names:
+        if name not in options:
+            continue
+        value = options[name]
+        kinds = (int,) if name in integers else (int, float)
+        bound = ">= 0" if name in allow_zero else "> 0"
+        if isinstance(value, bool) or not isinstance(value, kinds) or not (
+                value >= 0 if name in allow_zero else value > 0):
+            noun = "an integer" if name in integers else "a number"
+            raise ConfigError(f"option {name} = {value!r} must be {noun} {bound}")
+
+
 @dataclass
 class GanConfig:
     """Everything that shapes a GAN run; each field is a `advgrasp gan train` option.
@@ -211,6 +229,10 @@ class Variant(ABC):
             known = sorted(cls.option_defaults) or "none"
             raise ConfigError(f"model {cls.name!r} has no option(s) {unknown}; its options "
                               f"are {known}")
+
+    schedule_follows_iterations = False
+    """True where the variant lays a schedule out over `config.iterations` (stages), so a
+    resumed run may not change them."""
 
     @abstractmethod
     def players(self) -> list[Player]:

@@ -29,31 +29,13 @@ from gan_core.i2i_nets import NORMS, PatchDiscriminator, ResnetGenerator, TwoWay
 from gan_core.i2i_stages import ConditionalCritic
 from gan_core.player import Player
 from gan_core.variants import register
-from gan_core.variants.base import DataInfo, GanConfig, Variant
+from gan_core.variants.base import DataInfo, GanConfig, Variant, check_numbers
 
 
 def _slices(batch: dict[str, torch.Tensor], size: int) -> list[dict[str, torch.Tensor]]:
     # The runner draws batch_multiple() * batch_size samples; each critic step gets its own.
     count = max(1, len(batch["a"]) // size)
     return [{k: v[i * size:(i + 1) * size] for k, v in batch.items()} for i in range(count)]
-
-
-def check_numbers(options: dict, names: tuple[str, ...], allow_zero: tuple[str, ...] = (),
-                    integers: tuple[str, ...] = ()) -> None:
-    """Refuse option values that are not numbers (`integers`: ints) > 0 (`allow_zero`: >= 0).
-
-    Options arrive from `--option KEY=VALUE` as JSON values, so a string must be refused here.
-    """
-    for name in names:
-        if name not in options:
-            continue
-        value = options[name]
-        kinds = (int,) if name in integers else (int, float)
-        bound = ">= 0" if name in allow_zero else "> 0"
-        if isinstance(value, bool) or not isinstance(value, kinds) or not (
-                value >= 0 if name in allow_zero else value > 0):
-            noun = "an integer" if name in integers else "a number"
-            raise ConfigError(f"option {name} = {value!r} must be {noun} {bound}")
 
 
 @register

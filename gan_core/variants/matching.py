@@ -42,10 +42,11 @@ class StagedVariant(Variant):
     """Bookkeeping shared by the variants that train stage by stage (or in one stage).
 
     `rounds` counts calls of `loss_fns` (one per training round) and is saved as extra state.
-    The stage boundaries follow `config.iterations`: resuming with more iterations moves them.
+    The stage boundaries follow `config.iterations`, so a resume may not change them.
     """
 
     stages = 1
+    schedule_follows_iterations = True
 
     def __init__(self, config: GanConfig, data_info: DataInfo):
         super().__init__(config, data_info)

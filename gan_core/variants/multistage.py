@@ -32,8 +32,7 @@ from gan_core.i2i_stages import (
 )
 from gan_core.player import Player
 from gan_core.variants import register
-from gan_core.variants.base import DataInfo, GanConfig
-from gan_core.variants.image2image import check_numbers
+from gan_core.variants.base import DataInfo, GanConfig, check_numbers
 from gan_core.variants.matching import MatchingAware, StagedVariant, adam, eval_mode
 
 
