@@ -45,7 +45,8 @@ def register(subparsers) -> None:
                        help=f"training rounds (default {defaults.iterations})")
     train.add_argument("--batch-size", type=int, default=defaults.batch_size)
     train.add_argument("--image-size", type=int, default=defaults.image_size,
-                       help="image side in pixels (digits: 16 or 32)")
+                       help="image side in pixels, a power of two (digits: 16 or 32 as in the "
+                            "README; the metrics train a classifier once per size)")
     train.add_argument("--width", type=int, default=defaults.width,
                        help="MLP hidden units, or channels of the widest-resolution conv layer")
     train.add_argument("--z-dim", type=int, default=defaults.z_dim)

@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 FORMAT = "gan_core.checkpoint"
 VERSION = 1
-_AFRESH = "restore an earlier one or start afresh"
+_AFRESH = ("restore an earlier copy, or start afresh (a new run folder, or --no-resume for "
+           "`advgrasp gan train`)")
 
 
 def capture_rng_state() -> dict:
@@ -171,8 +172,8 @@ def read_checkpoint(path: str | os.PathLike,
     """
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} not found: check the path, or start afresh "
-                              "without resuming")
+        raise CheckpointError(f"checkpoint {path} not found: check the path (a run folder's "
+                              "checkpoint.pt)")
     if not zipfile.is_zipfile(path):
         raise CheckpointError(f"cannot read checkpoint {path}: not a torch zip archive (no zip "
                               f"directory at its end); it may be truncated, {_AFRESH}")
@@ -183,7 +184,7 @@ def read_checkpoint(path: str | os.PathLike,
                               f"may be truncated or corrupt, {_AFRESH}") from err
     if header.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gan_core checkpoint (no {FORMAT!r} format "
-                              "header); pass a file written by TwoPlayerTrainer.save_checkpoint")
+                              "header); pass the checkpoint.pt of an `advgrasp train` or `advgrasp gan train` run")
     version = header.get("version")
     if not isinstance(version, int) or version < 1:
         raise CheckpointError(f"checkpoint {path} has an invalid format version {version!r}; it "
