@@ -1,7 +1,7 @@
 """The gan_core results table: every unconditional variant on the 2-D ring and grid, and every
 image variant on 16 px digits, with one iteration budget and one network size for all.
 
-    python benchmarks/bench_gan.py --out docs/gan            # the README table
+    python benchmarks/bench_gan.py --out docs/gan            # 6,000 rounds, about 90 min
     python benchmarks/bench_gan.py --iterations 200 --seeds 1 --digits-iterations 50  # quick
 
 Writes OUT/results.md (tables), OUT/results.json (every run) and OUT/digits_MODEL.png (sample
