@@ -20,7 +20,8 @@ class TrainConfig:
     attempts: int = 3000
     """Grasp attempts in all, both phases."""
     pretrain_attempts: int = 1200
-    """Attempts of phase one, trained on R_R alone (self-supervised), before the adversary acts."""
+    """Attempts of phase one, trained on R_R alone (self-supervised), before the adversary acts;
+    as it starts, phase one's lifts leave the replay buffer (their target ignored the push)."""
     adversary: str = "learned"
     """Adversary of phase two: none, random, oracle or learned (trained jointly)."""
     alpha: float = 1.0
