@@ -170,9 +170,10 @@ class GraspTrainer:
         """Drop phase one's lifted grasps from the replay buffer as the adversary starts.
 
         Their target 1 says "lifted" under R_R alone; under r = R_R - alpha * R_H it depends on
-        a push they never met. Left in, they keep teaching that any lift is a full success (in
-        the demo, 40 % of the buffer at the end of the run). Phase one's misses stay: their
-        target 0 holds under either reward.
+        a push they never met. Left in, they keep teaching that any lift is a full success (about
+        a sixth of the demo's buffer at its end). Phase one's misses stay: their target 0 holds
+        under either reward. A person's session that starts from a checkpoint keeps its
+        buffer as it is.
         """
         size = len(self.grasps)
         self.grasps.keep(self.grasps.data["target"][:size] <= 0)
