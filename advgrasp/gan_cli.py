@@ -199,10 +199,14 @@ def _scatter(points, info, out: Path) -> None:
 
 
 def cmd_evaluate(args) -> int:
+    from gan_core.errors import ConfigError
     from gan_core.evaluation import evaluate_variant
     from gan_core.run import load_run
 
     variant = load_run(args.checkpoint)
+    if args.inception_weights and variant.data_info.kind != "images":
+        raise ConfigError(f"--inception-weights applies to image models; {variant.config.model} "
+                          f"on {variant.data_info.name!r} makes {variant.data_info.kind}")
     result = evaluate_variant(variant, seed=args.seed, inception_weights=args.inception_weights)
     if args.json:
         print(json.dumps(result, indent=2))

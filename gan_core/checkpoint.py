@@ -184,7 +184,8 @@ def read_checkpoint(path: str | os.PathLike,
                               f"may be truncated or corrupt, {_AFRESH}") from err
     if header.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gan_core checkpoint (no {FORMAT!r} format "
-                              "header); pass the checkpoint.pt of an `advgrasp train` or `advgrasp gan train` run")
+                              "header); pass the checkpoint.pt of an `advgrasp train` or "
+                              "`advgrasp gan train` run")
     version = header.get("version")
     if not isinstance(version, int) or version < 1:
         raise CheckpointError(f"checkpoint {path} has an invalid format version {version!r}; it "

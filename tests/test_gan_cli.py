@@ -187,3 +187,15 @@ def test_unusable_paths_and_counts_get_one_line_errors(tmp_path, capsys):
                                                        str(tmp_path / "x.txt")])
     assert "--threads 0 must be at least 1" in _error(
         capsys, ["gan", "train", "--model", "gan", "--out", str(run), *TINY, "--threads", "0"])
+
+
+def test_options_that_do_not_apply_are_refused(tmp_path, capsys):
+    err = _error(capsys, ["gan", "train", "--model", "gan", "--data", "ring", "--data-dir",
+                          str(tmp_path), "--out", str(tmp_path / "r"), *TINY])
+    assert "data_dir applies to data folder, pairs, unpaired only" in err
+    run = tmp_path / "run"
+    assert main(["gan", "train", "--model", "gan", "--out", str(run), *TINY]) == 0
+    weights = tmp_path / "inception.pt"
+    weights.write_bytes(b"")
+    assert "--inception-weights applies to image models" in _error(
+        capsys, ["gan", "evaluate", str(run), "--inception-weights", str(weights)])

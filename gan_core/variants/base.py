@@ -71,6 +71,10 @@ def check_numbers(options: dict, names: tuple[str, ...], allow_zero: tuple[str, 
             raise ConfigError(f"option {name} = {value!r} must be {noun} {bound}")
 
 
+FOLDER_DATA = ("folder", "pairs", "unpaired")
+"""The data sets read from `data_dir`."""
+
+
 @dataclass
 class GanConfig:
     """Everything that shapes a GAN run; each field is a `advgrasp gan train` option.
@@ -161,6 +165,9 @@ class GanConfig:
             self.betas = (float(betas[0]), float(betas[1]))
         if self.lr_decay not in ("none", "linear"):
             raise ConfigError(f"lr_decay {self.lr_decay!r} must be 'none' or 'linear'")
+        if self.data_dir is not None and self.data not in FOLDER_DATA:
+            raise ConfigError(f"data_dir applies to data {', '.join(FOLDER_DATA)} only; data "
+                              f"{self.data!r} is built in: drop --data-dir, or use --data folder")
         if self.network not in ("auto", "mlp", "conv"):
             raise ConfigError(f"network {self.network!r} must be 'auto', 'mlp' or 'conv'")
         if not isinstance(self.options, dict):
