@@ -74,3 +74,14 @@ def straight_and_resumed_runs(tmp_path, make_config):
     saved = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)
     assert saved["state"]["step"] == 3  # the resume below starts from the last checkpoint
     return straight, train(make_config(), tmp_path / "resumed")
+
+
+def cli_fails(argv: list, capsys, message: str = "") -> str:
+    """The CLI exits 2 with one `advgrasp: error:` line holding `message`; returns the line."""
+    from advgrasp.cli import main
+
+    assert main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("advgrasp: error:") and "\n" not in err and "Traceback" not in err, err
+    assert message in err, err
+    return err

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import cli_fails
 from PIL import Image
 
 from advgrasp.cli import build_parser, main
@@ -126,13 +127,6 @@ def test_label_metrics_values():
     assert one["class_coverage"] == 0.1 and one["label_kl"] == pytest.approx(np.log(10))
 
 
-def _error(capsys, argv) -> str:
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("advgrasp: error:") and "Traceback" not in err, err
-    return err
-
-
 def test_a_scheduled_run_cannot_be_extended_and_a_refused_resume_changes_nothing(tmp_path,
                                                                                  capsys):
     run = tmp_path / "run"
@@ -140,17 +134,18 @@ def test_a_scheduled_run_cannot_be_extended_and_a_refused_resume_changes_nothing
     assert main([*train, "--lr-decay", "linear"]) == 0
     config = (run / "config.json").read_text()
     checkpoint = (run / "checkpoint.pt").read_bytes()
-    err = _error(capsys, [*train, "--lr-decay", "linear", "--iterations", "4"])
-    assert "iterations=2 (now 4)" in err and "cannot be extended" in err
-    err = _error(capsys, [*train, "--lr-decay", "linear", "--model", "lsgan"])
-    assert "model='gan' (now 'lsgan')" in err
+    err = cli_fails([*train, "--lr-decay", "linear", "--iterations", "4"], capsys,
+                    "iterations=2 (now 4)")
+    assert "cannot be extended" in err
+    cli_fails([*train, "--lr-decay", "linear", "--model", "lsgan"], capsys,
+              "model='gan' (now 'lsgan')")
     assert (run / "config.json").read_text() == config
     assert (run / "checkpoint.pt").read_bytes() == checkpoint
     # Without a schedule, more iterations extend the run; fewer than done are refused.
     plain = tmp_path / "plain"
     train = ["gan", "train", "--model", "gan", "--data", "ring", "--out", str(plain), *TINY]
     assert main(train) == 0 and main([*train, "--iterations", "4"]) == 0
-    assert "already at round 4" in _error(capsys, [*train, "--iterations", "3"])
+    cli_fails([*train, "--iterations", "3"], capsys, "already at round 4")
 
 
 @pytest.mark.parametrize("option,message", [
@@ -160,9 +155,8 @@ def test_a_scheduled_run_cannot_be_extended_and_a_refused_resume_changes_nothing
 ])
 def test_bad_option_values_are_refused_before_training(tmp_path, capsys, option, message):
     run = tmp_path / "run"
-    err = _error(capsys, ["gan", "train", "--model", "wgan", "--option", option, "--out",
-                          str(run), *TINY])
-    assert message in err
+    cli_fails(["gan", "train", "--model", "wgan", "--option", option, "--out", run, *TINY],
+              capsys, message)
     assert not run.exists()
 
 
@@ -171,31 +165,30 @@ def test_unusable_paths_and_counts_get_one_line_errors(tmp_path, capsys):
     folder.mkdir()
     Image.new("RGB", (8, 8)).save(folder / "a.png")
     (folder / "b.png").write_text("not an image")
-    err = _error(capsys, ["gan", "train", "--model", "gan", "--data", "folder", "--data-dir",
-                          str(folder), "--image-size", "8", "--out", str(tmp_path / "r"), *TINY])
-    assert "cannot read image" in err and "b.png" in err
+    err = cli_fails(["gan", "train", "--model", "gan", "--data", "folder", "--data-dir", folder,
+                     "--image-size", "8", "--out", tmp_path / "r", *TINY], capsys,
+                    "cannot read image")
+    assert "b.png" in err
     a_file = tmp_path / "file"
     a_file.write_text("")
-    err = _error(capsys, ["gan", "train", "--model", "gan", "--out", str(a_file / "sub"),
-                          *TINY])
-    assert str(a_file) in err
+    cli_fails(["gan", "train", "--model", "gan", "--out", a_file / "sub", *TINY], capsys,
+              str(a_file))
     run = tmp_path / "run"
     assert main(["gan", "train", "--model", "gan", "--out", str(run), *TINY]) == 0
-    assert "--count 0 must be at least 1" in _error(capsys, ["gan", "sample", str(run),
-                                                              "--count", "0"])
-    assert "must name a .png file" in _error(capsys, ["gan", "sample", str(run), "--out",
-                                                       str(tmp_path / "x.txt")])
-    assert "--threads 0 must be at least 1" in _error(
-        capsys, ["gan", "train", "--model", "gan", "--out", str(run), *TINY, "--threads", "0"])
+    cli_fails(["gan", "sample", run, "--count", "0"], capsys, "--count 0 must be at least 1")
+    cli_fails(["gan", "sample", run, "--out", tmp_path / "x.txt"], capsys,
+              "must name a .png file")
+    cli_fails(["gan", "train", "--model", "gan", "--out", run, *TINY, "--threads", "0"], capsys,
+              "--threads 0 must be at least 1")
 
 
 def test_options_that_do_not_apply_are_refused(tmp_path, capsys):
-    err = _error(capsys, ["gan", "train", "--model", "gan", "--data", "ring", "--data-dir",
-                          str(tmp_path), "--out", str(tmp_path / "r"), *TINY])
-    assert "data_dir applies to data folder, pairs, unpaired only" in err
+    cli_fails(["gan", "train", "--model", "gan", "--data", "ring", "--data-dir", tmp_path,
+               "--out", tmp_path / "r", *TINY], capsys,
+              "data_dir applies to data folder, pairs, unpaired only")
     run = tmp_path / "run"
     assert main(["gan", "train", "--model", "gan", "--out", str(run), *TINY]) == 0
     weights = tmp_path / "inception.pt"
     weights.write_bytes(b"")
-    assert "--inception-weights applies to image models" in _error(
-        capsys, ["gan", "evaluate", str(run), "--inception-weights", str(weights)])
+    cli_fails(["gan", "evaluate", run, "--inception-weights", weights], capsys,
+              "--inception-weights applies to image models")

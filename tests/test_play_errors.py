@@ -3,20 +3,13 @@ stored, so a typo locks no participant out; a stored session that cannot run has
 
 import pygame
 import pytest
+from conftest import cli_fails as fails
 from test_play_support import make_study
 
 from advgrasp.cli import main
 from advgrasp.human.errors import SessionError
 from advgrasp.human.session import run_session
 from advgrasp.study.store import StudyStore
-
-
-def fails(argv: list, capsys, message: str) -> None:
-    """The CLI exits 2 with one `advgrasp: error:` line holding `message`."""
-    assert main([str(a) for a in argv]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("advgrasp: error:") and "\n" not in err and "Traceback" not in err
-    assert message in err, err
 
 
 @pytest.mark.parametrize("option, message", [

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import cli_fails as fails
 from test_study import trial_row, write_study
 
 from advgrasp.cli import main
@@ -20,13 +21,6 @@ from advgrasp.study import (
 torch.set_num_threads(1)
 OBJECTS = Path(__file__).resolve().parents[1] / "assets" / "objects"
 
-
-def fails(argv: list[str], capsys, message: str) -> None:
-    """The CLI exits 2 with one `advgrasp: error:` line matching `message`."""
-    assert main([str(a) for a in argv]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("advgrasp: error:") and "\n" not in err and "Traceback" not in err
-    assert message in err, err
 
 
 @pytest.fixture

@@ -117,18 +117,20 @@ class AdversarialVariant(Variant):
             return None
         return torch.randint(self.num_classes, (n,), device=self.device)
 
-    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None):
-        """D on packed `x` (N, ...): returns (scores (N/m,), features (N/m, F))."""
+    def _packed(self, x: torch.Tensor, labels: torch.Tensor | None):
+        """D's inputs: `x` and the one-hot labels (or None), packed in groups of `pack`."""
         m = self.config.pack
         onehot = self.onehot(labels)
-        return self.discriminator(pack(x, m), None if onehot is None else pack(onehot, m))
+        return pack(x, m), None if onehot is None else pack(onehot, m)
+
+    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None):
+        """D on packed `x` (N, ...): returns (scores (N/m,), features (N/m, F))."""
+        return self.discriminator(*self._packed(x, labels))
 
     def d_features(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """D's last hidden layer on packed `x` (N/m, F), skipping the head (and the minibatch
         features, whose pairwise distances cost more than the rest of D)."""
-        m = self.config.pack
-        onehot = self.onehot(labels)
-        return self.discriminator.features(pack(x, m), None if onehot is None else pack(onehot, m))
+        return self.discriminator.features(*self._packed(x, labels))
 
     def score_pair(self, real: dict, fake_x: torch.Tensor, fake_y=None):
         """D's scores of the real batch and of the fakes (labels used by conditional variants

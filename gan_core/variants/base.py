@@ -230,12 +230,21 @@ class Variant(ABC):
 
     @classmethod
     def check_options(cls, options: dict) -> None:
-        """Refuse option keys this variant does not know (subclasses check values too)."""
+        """Refuse option keys this variant does not know, and values of its numeric options
+        (those with a number as default) that are not numbers > 0 (>= 0 for the names in
+        `zero_allowed`; whole numbers where the default is one). Subclasses check the rest."""
         unknown = sorted(set(options) - set(cls.option_defaults))
         if unknown:
             known = sorted(cls.option_defaults) or "none"
             raise ConfigError(f"model {cls.name!r} has no option(s) {unknown}; its options "
                               f"are {known}")
+        numeric = {k: v for k, v in cls.option_defaults.items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)}
+        check_numbers(options, tuple(numeric), allow_zero=cls.zero_allowed,
+                      integers=tuple(k for k, v in numeric.items() if isinstance(v, int)))
+
+    zero_allowed: tuple[str, ...] = ()
+    """Numeric options that may be 0 (a weight that switches its term off, for example)."""
 
     schedule_follows_iterations = False
     """True where the variant lays a schedule out over `config.iterations` (stages), so a

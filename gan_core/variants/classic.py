@@ -13,7 +13,6 @@ from gan_core.losses import (
 )
 from gan_core.variants import register
 from gan_core.variants.adversarial import AdversarialVariant
-from gan_core.variants.base import check_numbers
 
 G_LOSSES = {"saturating": g_saturating, "non-saturating": g_non_saturating}
 
@@ -79,12 +78,7 @@ class ImprovedGAN(AdversarialVariant):
     description = ("improved GAN (Salimans 2016): feature matching, minibatch discrimination, "
                    "one-sided label smoothing")
     option_defaults = {"real_target": 0.9, "minibatch_kernels": 16}
-
-    @classmethod
-    def check_options(cls, options: dict) -> None:
-        super().check_options(options)
-        check_numbers(options, ("real_target", "minibatch_kernels"),
-                      allow_zero=("minibatch_kernels",), integers=("minibatch_kernels",))
+    zero_allowed = ("minibatch_kernels",)
 
     def d_kwargs(self) -> dict:
         return {"minibatch": int(self.options["minibatch_kernels"])}

@@ -10,7 +10,6 @@ from gan_core.losses import pull_away
 from gan_core.networks import AutoencoderDiscriminator
 from gan_core.variants import register
 from gan_core.variants.adversarial import AdversarialVariant
-from gan_core.variants.base import check_numbers
 
 
 @register
@@ -28,10 +27,7 @@ class EBGAN(AdversarialVariant):
     description = "energy-based GAN (Zhao 2017): autoencoder D, margin loss, pull-away term"
     option_defaults = {"margin": 1.0, "pt_weight": 0.1}
 
-    @classmethod
-    def check_options(cls, options: dict) -> None:
-        super().check_options(options)
-        check_numbers(options, ("margin", "pt_weight"), allow_zero=("margin", "pt_weight"))
+    zero_allowed = ("margin", "pt_weight")
 
     def build_discriminator(self, **_) -> nn.Module:
         c, info = self.config, self.data_info

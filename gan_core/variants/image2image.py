@@ -29,7 +29,7 @@ from gan_core.i2i_nets import NORMS, PatchDiscriminator, ResnetGenerator, TwoWay
 from gan_core.i2i_stages import ConditionalCritic
 from gan_core.player import Player
 from gan_core.variants import register
-from gan_core.variants.base import DataInfo, GanConfig, Variant, check_numbers
+from gan_core.variants.base import DataInfo, GanConfig, Variant
 
 
 def _slices(batch: dict[str, torch.Tensor], size: int) -> list[dict[str, torch.Tensor]]:
@@ -55,13 +55,12 @@ class Pix2Pix(Variant):
     kind = "paired"
     data_kinds = ("paired",)
     option_defaults = {"lambda_l1": 100.0, "norm": "batch", "patch_layers": 2}
+    zero_allowed = ("lambda_l1",)
     description = "pix2pix (Isola 2017): U-Net G, PatchGAN D on (input, output), + L1; paired"
 
     @classmethod
     def check_options(cls, options: dict) -> None:
         super().check_options(options)
-        check_numbers(options, ("lambda_l1", "patch_layers"), allow_zero=("lambda_l1",),
-                        integers=("patch_layers",))
         if options.get("norm", "batch") not in NORMS:
             raise ConfigError(f"option norm = {options['norm']!r} must be one of {NORMS}")
 
@@ -148,12 +147,7 @@ class TwoWayVariant(Variant):
     betas = (0.5, 0.999)
     option_defaults = {"lambda_cycle": 10.0, "lambda_identity": 0.0, "pool_size": 0}
 
-    @classmethod
-    def check_options(cls, options: dict) -> None:
-        super().check_options(options)
-        check_numbers(options, ("lambda_cycle", "lambda_identity", "pool_size", "clip",
-                                  "blocks"), allow_zero=("lambda_identity", "pool_size"),
-                        integers=("pool_size", "blocks"))
+    zero_allowed = ("lambda_identity", "pool_size")
 
     def __init__(self, config: GanConfig, data_info: DataInfo):
         super().__init__(config, data_info)

@@ -32,7 +32,7 @@ from gan_core.i2i_stages import (
 )
 from gan_core.player import Player
 from gan_core.variants import register
-from gan_core.variants.base import DataInfo, GanConfig, check_numbers
+from gan_core.variants.base import DataInfo, GanConfig
 from gan_core.variants.matching import MatchingAware, StagedVariant, adam, eval_mode
 
 
@@ -170,11 +170,7 @@ class StackGAN(MatchingAware):
     option_defaults = {"stage1_size": 0, "kl_weight": 1.0, "code_dim": 16}
     stages = 2
 
-    @classmethod
-    def check_options(cls, options: dict) -> None:
-        super().check_options(options)
-        check_numbers(options, ("stage1_size", "kl_weight", "code_dim"),
-                      allow_zero=("stage1_size", "kl_weight"), integers=("stage1_size", "code_dim"))
+    zero_allowed = ("stage1_size", "kl_weight")
 
     def __init__(self, config: GanConfig, data_info: DataInfo):
         super().__init__(config, data_info)

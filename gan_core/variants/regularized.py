@@ -10,7 +10,6 @@ from gan_core.losses import bce_d, g_non_saturating, log_d, pack
 from gan_core.player import Player
 from gan_core.variants import register
 from gan_core.variants.adversarial import AdversarialVariant, _total
-from gan_core.variants.base import check_numbers
 
 
 def distance(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
@@ -31,10 +30,7 @@ class MRGAN(AdversarialVariant):
     description = "mode-regularised GAN (Che 2017): encoder, reconstruction, mode regulariser"
     option_defaults = {"lambda1": 0.2, "lambda2": 0.4}
 
-    @classmethod
-    def check_options(cls, options: dict) -> None:
-        super().check_options(options)
-        check_numbers(options, ("lambda1", "lambda2"), allow_zero=("lambda1", "lambda2"))
+    zero_allowed = ("lambda1", "lambda2")
 
     def build_players(self) -> list[Player]:
         self.encoder = self.build_discriminator(out_dim=self.config.z_dim, packed=False)
@@ -74,11 +70,6 @@ class MDGAN(MRGAN):
     name = "mdgan"
     description = "manifold-diffusion GAN (Che 2017): two-step manifold and diffusion training"
     option_defaults = {"lambda1": 0.2}
-
-    @classmethod
-    def check_options(cls, options: dict) -> None:
-        super().check_options(options)
-        check_numbers(options, ("lambda1",), allow_zero=("lambda1",))
 
     def build_players(self) -> list[Player]:
         self.encoder = self.build_discriminator(out_dim=self.config.z_dim, packed=False)

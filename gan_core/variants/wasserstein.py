@@ -9,7 +9,6 @@ from gan_core.losses import gradient_penalty, hinge_d, pack, wasserstein_d, wass
 from gan_core.player import Player
 from gan_core.variants import register
 from gan_core.variants.adversarial import AdversarialVariant
-from gan_core.variants.base import check_numbers
 
 
 @register
@@ -20,11 +19,6 @@ class WGAN(AdversarialVariant):
     name = "wgan"
     description = "Wasserstein GAN (Arjovsky 2017): weight clipping, n_critic 5, RMSProp"
     option_defaults = {"clip": 0.01}
-
-    @classmethod
-    def check_options(cls, options: dict) -> None:
-        super().check_options(options)
-        check_numbers(options, ("clip",))
     lr = (5e-5, 5e-5)
     optimizer = "rmsprop"
     n_critic = 5
@@ -59,10 +53,7 @@ class WGANGP(WGAN):
     description = "WGAN with gradient penalty (Gulrajani 2017)"
     option_defaults = {"penalty_weight": 10.0}
 
-    @classmethod
-    def check_options(cls, options: dict) -> None:
-        super().check_options(options)
-        check_numbers(options, ("penalty_weight",), allow_zero=("penalty_weight",))
+    zero_allowed = ("penalty_weight",)
     lr = (1e-4, 1e-4)
     betas = (0.0, 0.9)
     optimizer = "adam"
