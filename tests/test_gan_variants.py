@@ -122,9 +122,11 @@ def test_mrgan_generator_player_trains_the_encoder_too():
 
 @pytest.mark.parametrize("config,message", [
     (dict(model="nope"), "model 'nope' is not a GAN variant"),
-    (dict(model="gan", pack=3, batch_size=16), "batch_size 16 is not a multiple of pack 3"),
+    (dict(model="gan", pack=3, batch_size=16),
+     r"batch_size \(--batch-size\) 16 is not a multiple of pack \(--pack\) 3"),
     (dict(model="lsgan", options={"g_loss": "saturating"}), "has no option"),
-    (dict(model="gan", image_size=24), "image_size = 24 must be a power of two"),
+    (dict(model="gan", image_size=24), r"image_size \(--image-size\) = 24 must be a power of two"),
+    (dict(model="gan", lr_g=-1.0), r"lr_g \(--lr-g\) = -1.0 must be a positive number"),
     (dict(model="gan", betas=(0.5, 1.5)), "betas"),
 ])
 def test_bad_configs_are_refused_with_the_value(config, message):

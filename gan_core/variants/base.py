@@ -22,6 +22,11 @@ from gan_core.training import LossFn
 KINDS = ("unconditional", "conditional", "paired", "unpaired")
 
 
+def _setting(name: str) -> str:
+    """A GanConfig field with its command-line flag, for messages read by both kinds of user."""
+    return f"{name} (--{name.replace('_', '-')})"
+
+
 @dataclass
 class DataInfo:
     """What a data set holds, so that a variant can size its networks.
@@ -145,18 +150,18 @@ class GanConfig:
                      "checkpoint_every", "log_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} = {value!r} must be a positive integer")
+                raise ConfigError(f"{_setting(name)} = {value!r} must be a positive integer")
         if self.image_size < 8 or self.image_size & (self.image_size - 1):
-            raise ConfigError(f"image_size = {self.image_size} must be a power of two >= 8 "
-                              "(e.g. 16 or 32)")
+            raise ConfigError(f"{_setting('image_size')} = {self.image_size} must be a power "
+                              "of two >= 8 (e.g. 16 or 32)")
         if self.batch_size % self.pack:
-            raise ConfigError(f"batch_size {self.batch_size} is not a multiple of pack "
-                              f"{self.pack}; use e.g. batch_size {self.pack * 16}")
+            raise ConfigError(f"{_setting('batch_size')} {self.batch_size} is not a multiple of "
+                              f"{_setting('pack')} {self.pack}; use e.g. {self.pack * 16}")
         for name in ("lr_g", "lr_d"):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
-                raise ConfigError(f"{name} = {value!r} must be a positive number (or None for "
-                                  "the variant's default)")
+                raise ConfigError(f"{_setting(name)} = {value!r} must be a positive number "
+                                  "(leave it unset for the variant's default)")
         if self.betas is not None:
             betas = tuple(self.betas)
             if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
@@ -164,7 +169,8 @@ class GanConfig:
                                   "e.g. (0.5, 0.999)")
             self.betas = (float(betas[0]), float(betas[1]))
         if self.lr_decay not in ("none", "linear"):
-            raise ConfigError(f"lr_decay {self.lr_decay!r} must be 'none' or 'linear'")
+            raise ConfigError(f"{_setting('lr_decay')} {self.lr_decay!r} must be 'none' or "
+                              "'linear'")
         if self.data_dir is not None and self.data not in FOLDER_DATA:
             raise ConfigError(f"data_dir applies to data {', '.join(FOLDER_DATA)} only; data "
                               f"{self.data!r} is built in: drop --data-dir, or use --data folder")
