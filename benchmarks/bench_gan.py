@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     classifier = load_classifier(16)
     cache = out / "runs"
     cache.mkdir(exist_ok=True)
-    done = {id(job): json.loads(_cache_file(cache, job).read_text()) for job in jobs
-            if _cache_file(cache, job).exists()}
+    kept = {id(job): _cache_file(cache, job) for job in jobs}
+    done = {key: json.loads(file.read_text()) for key, file in kept.items() if file.exists()}
     todo = [job for job in jobs if id(job) not in done]
     print(f"{len(jobs)} runs, {len(done)} already in {cache}", flush=True)
     start = time.perf_counter()
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     with context.Pool(args.jobs) as pool:
         for index, (job, run) in enumerate(zip(todo, pool.imap(_run, todo), strict=True), 1):
             done[id(job)] = run
-            _cache_file(cache, job).write_text(json.dumps(run))
+            kept[id(job)].write_text(json.dumps(run))
             print(f"[{index}/{len(todo)}] {run['label']} {run['config']['data']} seed "
                   f"{run['config']['seed']}: {run['result']} ({run['train_seconds']:.0f} s)",
                   flush=True)
