@@ -31,6 +31,7 @@ POINT_RUNS = [
     ("gan (saturating)", "gan", 1, {"g_loss": "saturating"}),
     ("gan (non-saturating)", "gan", 1, {"g_loss": "non-saturating"}),
     ("gan + PacGAN4", "gan", 4, {"g_loss": "non-saturating"}),
+    ("gan (non-saturating) + R1 0.1", "gan", 1, {"g_loss": "non-saturating", "r1": 0.1}),
     ("improved-gan", "improved-gan", 1, {}),
     ("lsgan", "lsgan", 1, {}),
     ("wgan", "wgan", 1, {}),
@@ -46,6 +47,8 @@ BEST_RUNS = [
     ("gan (non-saturating), batch 1024", "gan", 1, {"g_loss": "non-saturating"},
      {"batch_size": 1024}),
     ("mdgan, lambda1 1", "mdgan", 1, {"lambda1": 1.0}),
+    ("gan (saturating) + R1 0.1, batch 1024", "gan", 1, {"g_loss": "saturating", "r1": 0.1},
+     {"batch_size": 1024}),
 ]
 # `gan` on images builds the same DCGAN networks with the same defaults as `dcgan`: one row.
 IMAGE_MODELS = ["dcgan", "cgan", "improved-gan", "lsgan", "wgan", "wgan-gp", "sngan",

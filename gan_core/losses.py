@@ -98,6 +98,20 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
     return (grad.flatten(1).norm(2, dim=1) - 1.0).pow(2).mean()
 
 
+def r1_penalty(scores: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    """Mescheder et al. 2018's R1 regulariser on real data: 0.5 mean ||grad_x D(x)||_2^2.
+
+    The norm is over all of a judged sample's dimensions; with packing a judged sample is a
+    group of m inputs, so the squared norms of a group's gradients are added up.
+
+    Args:
+        scores: D's logits (N/m,) computed from `inputs` with the graph kept.
+        inputs: the real inputs (N, ...) that were set to require gradients.
+    """
+    (grad,) = torch.autograd.grad(scores.sum(), inputs, create_graph=True)
+    return 0.5 * grad.pow(2).sum() / scores.shape[0]
+
+
 def pull_away(codes: torch.Tensor) -> torch.Tensor:
     """EBGAN's pull-away term (Zhao et al. 2017): mean over i != j of cos^2(s_i, s_j).
 

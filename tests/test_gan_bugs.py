@@ -7,7 +7,7 @@ import torch
 from conftest import straight_and_resumed_runs
 from torch import nn
 
-from gan_core.losses import gradient_penalty, pull_away
+from gan_core.losses import gradient_penalty, pull_away, r1_penalty
 from gan_core.run import build_variant
 from gan_core.training import TwoPlayerTrainer
 from gan_core.variants import VARIANTS, GanConfig
@@ -152,3 +152,36 @@ def test_generator_runs_once_per_discriminator_step(model, forwards):
     assert len(calls) == forwards
     assert calls[-1].requires_grad and not any(c.requires_grad for c in calls[:-1])
     assert all(p.grad is not None for p in variant.generator.parameters())
+
+
+def test_r1_penalty_is_half_the_squared_gradient_norm_over_all_dimensions():
+    # A linear D(x) = sum(w * x) has gradient w everywhere: R1 = 0.5 ||w||^2 per judged sample.
+    weight = torch.full((2, 2, 2), 0.5)
+    real = torch.randn(4, 2, 2, 2).requires_grad_(True)
+    scores = (real * weight).flatten(1).sum(1)
+    assert r1_penalty(scores, real).item() == pytest.approx(0.5 * 8 * 0.25, rel=1e-6)
+    # Packed in pairs, one judged sample holds two inputs: the squared norms add up.
+    points = torch.randn(6, 2).requires_grad_(True)
+    packed = points.reshape(3, 4) @ torch.tensor([1.0, 2.0, 3.0, 4.0])
+    assert r1_penalty(packed, points).item() == pytest.approx(0.5 * 30, rel=1e-6)
+
+
+@pytest.mark.parametrize("pack", [1, 2])
+def test_r1_penalty_enters_the_discriminator_loss(pack):
+    values = {}
+    for gamma in (0.0, 3.0):
+        variant, dataset, _ = build_variant(small("gan", pack=pack, options={"r1": gamma}))
+        batch = dataset.get_batch(torch.arange(16))
+        torch.manual_seed(1)
+        loss, terms = variant.loss_fns(batch)["D"]()
+        loss.backward()
+        grads = [p.grad.clone() for p in variant.discriminator.parameters()]
+        values[gamma] = (loss.item(), {k: v.item() for k, v in terms.items()}, grads)
+    loss0, terms0, grads0 = values[0.0]
+    loss3, terms3, grads3 = values[3.0]
+    assert "r1" not in terms0
+    assert terms3["r1"] > 0.0
+    assert loss3 == pytest.approx(terms3["bce"] + terms3["r1"], rel=1e-5)
+    assert terms3["bce"] == pytest.approx(terms0["bce"], rel=1e-5)
+    # The penalty's own gradient reaches D's weights (it was built with create_graph).
+    assert any(not torch.allclose(a, b) for a, b in zip(grads0, grads3, strict=True))
