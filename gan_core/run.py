@@ -83,13 +83,22 @@ def _distributed() -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
+def _comparable(values: dict) -> dict:
+    """A config's values with the variant's option defaults filled in, so that naming a
+    default (`--option r1=0`) does not count as a change."""
+    values = GanConfig.from_dict(values).to_dict()
+    defaults = VARIANTS[values["model"]].option_defaults if values["model"] in VARIANTS else {}
+    values["options"] = {**defaults, **values["options"]}
+    return values
+
+
 def _check_resume(config: GanConfig, saved: dict, path: Path) -> None:
     resumable = set(RESUMABLE)
     if config.lr_decay != "none" or VARIANTS[config.model].schedule_follows_iterations:
         resumable.discard("iterations")
+    old, new = _comparable(saved), _comparable(config.to_dict())
     changed = {k: (v, getattr(config, k)) for k, v in saved.items()
-               if k not in resumable and GanConfig.from_dict(saved).to_dict()[k]
-               != config.to_dict()[k]}
+               if k not in resumable and old[k] != new[k]}
     if changed:
         listing = ", ".join(f"{k}={old!r} (now {new!r})" for k, (old, new) in changed.items())
         hint = (" (its learning-rate decay or stages are laid out over those iterations, so "

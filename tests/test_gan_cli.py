@@ -146,12 +146,17 @@ def test_a_scheduled_run_cannot_be_extended_and_a_refused_resume_changes_nothing
     train = ["gan", "train", "--model", "gan", "--data", "ring", "--out", str(plain), *TINY]
     assert main(train) == 0 and main([*train, "--iterations", "4"]) == 0
     cli_fails([*train, "--iterations", "3"], capsys, "already at round 4")
+    # Naming an option's default value is no change; another value is.
+    assert main([*train, "--iterations", "4", "--option", "r1=0"]) == 0
+    cli_fails([*train, "--iterations", "4", "--option", "r1=0.1"], capsys, "r1")
 
 
 @pytest.mark.parametrize("option,message", [
-    ("clip=abc", "option clip = 'abc' must be a number > 0"),
-    ("clip=-1", "option clip = -1 must be a number > 0"),
-    ("clip=[1, 2]", "option clip = [1, 2] must be a number > 0"),
+    ("clip=abc", "option clip = 'abc' must be a finite number > 0"),
+    ("clip=-1", "option clip = -1 must be a finite number > 0"),
+    ("clip=[1, 2]", "option clip = [1, 2] must be a finite number > 0"),
+    ("clip=Infinity", "option clip = inf must be a finite number > 0"),
+    ("clip=1e999", "option clip = inf must be a finite number > 0"),
 ])
 def test_bad_option_values_are_refused_before_training(tmp_path, capsys, option, message):
     run = tmp_path / "run"

@@ -184,9 +184,9 @@ def test_held_out_figures_of_an_untrained_variant(model):
 @pytest.mark.parametrize("model,options,message", [
     ("cyclegan", {"blocks": "three"}, "option blocks = 'three' must be an integer > 0"),
     ("cyclegan", {"pool_size": -1}, "option pool_size = -1 must be an integer >= 0"),
-    ("dualgan", {"clip": 0}, "option clip = 0 must be a number > 0"),
+    ("dualgan", {"clip": 0}, "option clip = 0 must be a finite number > 0"),
     ("pix2pix", {"norm": "group"}, "option norm = 'group'"),
-    ("stackgan", {"kl_weight": -1.0}, "option kl_weight = -1.0 must be a number >= 0"),
+    ("stackgan", {"kl_weight": -1.0}, "option kl_weight = -1.0 must be a finite number >= 0"),
     ("lapgan", {"levels": 5}, "option levels = 5 must be 1, 2 or 3"),
     ("discogan", {"clip": 0.01}, r"has no option\(s\) \['clip'\]")])
 def test_bad_options_are_refused_with_their_value(model, options, message):

@@ -70,9 +70,9 @@ def check_numbers(options: dict, names: tuple[str, ...], allow_zero: tuple[str, 
         value = options[name]
         kinds = (int,) if name in integers else (int, float)
         bound = ">= 0" if name in allow_zero else "> 0"
-        if isinstance(value, bool) or not isinstance(value, kinds) or not (
-                value >= 0 if name in allow_zero else value > 0):
-            noun = "an integer" if name in integers else "a number"
+        if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(
+                value) or not (value >= 0 if name in allow_zero else value > 0):
+            noun = "an integer" if name in integers else "a finite number"
             raise ConfigError(f"option {name} = {value!r} must be {noun} {bound}")
 
 
@@ -241,9 +241,14 @@ class Variant(ABC):
         `zero_allowed`; whole numbers where the default is one). Subclasses check the rest."""
         unknown = sorted(set(options) - set(cls.option_defaults))
         if unknown:
-            known = sorted(cls.option_defaults) or "none"
-            raise ConfigError(f"model {cls.name!r} has no option(s) {unknown}; its options "
-                              f"are {known}")
+            from gan_core.variants import VARIANTS
+
+            known = (f"its options are {sorted(cls.option_defaults)}" if cls.option_defaults
+                     else "it takes no --option")
+            others = sorted(name for name, v in VARIANTS.items()
+                            if set(unknown) <= set(v.option_defaults))
+            where = f"; {unknown} belong to --model {', '.join(others)}" if others else ""
+            raise ConfigError(f"model {cls.name!r} has no option(s) {unknown}; {known}{where}")
         numeric = {k: v for k, v in cls.option_defaults.items()
                    if isinstance(v, int | float) and not isinstance(v, bool)}
         check_numbers(options, tuple(numeric), allow_zero=cls.zero_allowed,
