@@ -16,7 +16,10 @@ from advgrasp.policy import (
     GraspNet,
     augment,
     candidate_mask,
+    SYMMETRIES,
     pose_features,
+    symmetric_views,
+    to_original,
     to_tensor,
 )
 from envs.camera import TopDownCamera
@@ -61,18 +64,32 @@ class GraspPolicy:
         self.net = GraspNet(4, width).to(self.device)
 
     @torch.no_grad()
-    def scores(self, observation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Success probabilities (18, G, G) and the on-object candidate mask (G, G)."""
+    def scores(self, observation: np.ndarray, symmetric: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Success probabilities (18, G, G) and the on-object candidate mask (G, G).
+
+        Args:
+            observation: (H, W, 4) RGB-D uint8.
+            symmetric: average the probabilities over the image's 8 symmetries (quarter turns
+                and mirror images, each mapped back to this image's cells and angles), in one
+                batched forward pass. The network was trained on all 8, so this only removes
+                noise; it costs 8 images' compute instead of one.
+        """
         self.net.eval()
-        logits = self.net(to_tensor(observation, self.device))[0]
         mask = candidate_mask(observation[:, :, 3], self.depth_range_m)
-        return torch.sigmoid(logits).cpu().numpy(), mask
+        if not symmetric:
+            logits = self.net(to_tensor(observation, self.device))[0]
+            return torch.sigmoid(logits).cpu().numpy(), mask
+        views = torch.sigmoid(self.net(to_tensor(symmetric_views(observation), self.device)))
+        maps = [to_original(view, flip, turns)
+                for view, (flip, turns) in zip(views.cpu().numpy(), SYMMETRIES, strict=True)]
+        return np.mean(maps, axis=0), mask
 
     def choose(self, observation: np.ndarray, rng: np.random.Generator | None = None,
-               top_k: int = 1, epsilon: float = 0.0) -> Grasp:
+               top_k: int = 1, epsilon: float = 0.0, symmetric: bool = False) -> Grasp:
         """Pick a grasp: with chance `epsilon` a random on-object one, else uniformly among
-        the `top_k` best-scored on-object (cell, angle) pairs."""
-        probs, mask = self.scores(observation)
+        the `top_k` best-scored on-object (cell, angle) pairs (`symmetric`: see `scores`)."""
+        probs, mask = self.scores(observation, symmetric)
         flat = probs.transpose(1, 2, 0).reshape(-1, ANGLES)  # (cells, angles)
         allowed = np.repeat(mask.reshape(-1), ANGLES)
         scores = np.where(allowed, flat.reshape(-1), -np.inf)
@@ -92,8 +109,14 @@ class GraspPolicy:
         x, y = self.camera.pixel_to_world((row + 0.5) * 4 - 0.5, (col + 0.5) * 4 - 0.5)
         return Grasp(cell, angle, float(x), float(y), angle * np.pi / ANGLES, predicted)
 
-    def predict(self, observation: np.ndarray) -> tuple[float, float, float]:
-        """The best grasp (x, y, theta) in metres and radians for an (H, W, 4) RGB-D image."""
+    def predict(self, observation: np.ndarray, symmetric: bool = True
+                ) -> tuple[float, float, float]:
+        """The best grasp (x, y, theta) in metres and radians for an (H, W, 4) RGB-D image.
+
+        By default the scores are averaged over the image's 8 symmetries (see `scores`; the
+        full preset's results in README.md compare it with one view). Training's own
+        exploratory choices use one view.
+        """
         observation = np.asarray(observation)
         if observation.shape != (self.image_size, self.image_size, 4):
             raise InvalidActionError(
@@ -104,7 +127,7 @@ class GraspPolicy:
             raise InvalidActionError(
                 f"observation dtype {observation.dtype} is not uint8; pass the image as the "
                 "simulator renders it (0-255 colours, depth channel 0-255 over depth_range_m)")
-        grasp = self.choose(observation)
+        grasp = self.choose(observation, symmetric=symmetric)
         return grasp.x, grasp.y, grasp.theta
 
     def loss(self, buffer: ReplayBuffer, batch_size: int, rng: np.random.Generator):

@@ -116,3 +116,27 @@ def augment(images: np.ndarray, cells: np.ndarray, angles: np.ndarray, grid: int
             c, k = grid - 1 - c, (-k) % ANGLES
         out_images[i], out_rows[i], out_cols[i], out_angles[i] = image, r, c, k
     return out_images, out_rows * grid + out_cols, out_angles
+
+
+SYMMETRIES = [(flip, turns) for flip in (False, True) for turns in range(4)]
+"""The 8 symmetries of the square top-down image: an optional left-right mirror, then 0 to 3
+counter-clockwise quarter turns."""
+
+
+def symmetric_views(image: np.ndarray) -> np.ndarray:
+    """(8, H, W, C): `image` (H, W, C) under each of `SYMMETRIES`, in that order."""
+    views = []
+    for flip, turns in SYMMETRIES:
+        base = image[:, ::-1] if flip else image
+        views.append(np.rot90(base, turns, axes=(0, 1)))
+    return np.ascontiguousarray(np.stack(views))
+
+
+def to_original(maps: np.ndarray, flip: bool, turns: int) -> np.ndarray:
+    """Score maps (18, G, G) of a view made by (flip, turns), moved back to the original
+    image's cells and angles (as in `augment`, a quarter turn adds pi / 2 to the angle and a
+    mirror negates it)."""
+    back = np.roll(np.rot90(maps, -turns, axes=(1, 2)), -(ANGLES // 2) * turns, axis=0)
+    if flip:
+        back = back[:, :, ::-1][(-np.arange(ANGLES)) % ANGLES]
+    return back
