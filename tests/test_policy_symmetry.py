@@ -15,10 +15,10 @@ def scene(seed=0):
     return image
 
 
-def test_to_original_undoes_each_view_as_augment_maps_grasps():
-    # A map that is 1 at one (angle, row, col) of a view must come back at the cell and angle
-    # that `augment` would have moved the original grasp to, read in reverse.
-    grid, rng = 16, np.random.default_rng(0)
+def test_to_original_undoes_each_view():
+    # A map that is 1 where a view shows the original grasp (angle k, row r, col c) must come
+    # back at (k, r, c).
+    grid = 16
     for flip, turns in SYMMETRIES:
         k, r, c = 5, 3, 11
         # Where the original grasp (r, c, k) lies in this view: mirror first, then turn.
@@ -33,16 +33,25 @@ def test_to_original_undoes_each_view_as_augment_maps_grasps():
         assert np.unravel_index(np.argmax(back), back.shape) == (k, r, c), (flip, turns)
 
 
-def test_views_match_augment_image_transform():
+def test_views_and_their_inverse_agree_with_augment():
     image = scene()
     views = symmetric_views(image)
     assert views.shape == (8, 64, 64, 4)
-    # augment turns, then mirrors; a quarter turn of the view with flip=False is the same.
     np.testing.assert_array_equal(views[1], np.rot90(image, 1, axes=(0, 1)))
     np.testing.assert_array_equal(views[4], image[:, ::-1])
-    out, cells, angles = augment(image[None], np.array([3 * 16 + 11]), np.array([5]), 16,
-                                 np.random.default_rng(1))
-    assert any(np.array_equal(out[0], view) for view in views)
+    # Whatever transform `augment` draws, its image is one of the views, and the grasp it
+    # moves there comes back to the original cell and angle through `to_original`.
+    seen = set()
+    for seed in range(40):
+        out, cells, angles = augment(image[None], np.array([3 * 16 + 11]), np.array([5]), 16,
+                                     np.random.default_rng(seed))
+        index = next(i for i, view in enumerate(views) if np.array_equal(out[0], view))
+        seen.add(index)
+        view_map = np.zeros((ANGLES, 16, 16))
+        view_map[angles[0], cells[0] // 16, cells[0] % 16] = 1.0
+        back = to_original(view_map, *SYMMETRIES[index])
+        assert np.unravel_index(np.argmax(back), back.shape) == (5, 3, 11), seed
+    assert len(seen) == 8
 
 
 def test_symmetric_scores_are_equivariant_under_turns_and_mirrors():
