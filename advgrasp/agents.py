@@ -12,11 +12,11 @@ import torch.nn.functional as F
 from advgrasp.buffer import ReplayBuffer
 from advgrasp.policy import (
     ANGLES,
+    SYMMETRIES,
     AdversaryNet,
     GraspNet,
     augment,
     candidate_mask,
-    SYMMETRIES,
     pose_features,
     symmetric_views,
     to_original,
