@@ -41,8 +41,8 @@ POINT_RUNS = [
     ("mrgan", "mrgan", 1, {}),
     ("mdgan", "mdgan", 1, {}),
 ]
-# The best configurations found for the goal (every setting the same as above except these),
-# on both mixtures and the same seeds.
+# Other settings tried for the goal (every setting the same as above except these), on both
+# mixtures and the same seeds; the last is the best configuration found.
 BEST_RUNS = [
     ("gan (non-saturating), batch 1024", "gan", 1, {"g_loss": "non-saturating"},
      {"batch_size": 1024}),

@@ -96,9 +96,9 @@ def _check_resume(config: GanConfig, saved: dict, path: Path) -> None:
     resumable = set(RESUMABLE)
     if config.lr_decay != "none" or VARIANTS[config.model].schedule_follows_iterations:
         resumable.discard("iterations")
-    old, new = _comparable(saved), _comparable(config.to_dict())
+    before, after = _comparable(saved), _comparable(config.to_dict())
     changed = {k: (v, getattr(config, k)) for k, v in saved.items()
-               if k not in resumable and old[k] != new[k]}
+               if k not in resumable and before[k] != after[k]}
     if changed:
         listing = ", ".join(f"{k}={old!r} (now {new!r})" for k, (old, new) in changed.items())
         hint = (" (its learning-rate decay or stages are laid out over those iterations, so "
