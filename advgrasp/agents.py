@@ -12,9 +12,9 @@ import torch.nn.functional as F
 from advgrasp.buffer import ReplayBuffer
 from advgrasp.policy import (
     ANGLES,
+    GRASP_NETS,
     SYMMETRIES,
     AdversaryNet,
-    GraspNet,
     augment,
     candidate_mask,
     pose_features,
@@ -23,7 +23,7 @@ from advgrasp.policy import (
     to_tensor,
 )
 from envs.camera import TopDownCamera
-from envs.errors import InvalidActionError
+from envs.errors import ConfigError, InvalidActionError
 from envs.perturbation import Perturbation
 from gan_core.errors import CheckpointError
 
@@ -51,17 +51,22 @@ class GraspPolicy:
         depth_range_m: the height the depth channel's 255 stands for.
         width: channels of the network's first layer.
         device: torch device.
+        net: the network kind, "angles" (`GraspNet`) or "rotating" (`RotatingGraspNet`).
     """
 
     def __init__(self, image_size: int = 64, workspace_side_m: float = 0.30,
-                 depth_range_m: float = 0.15, width: int = 32, device="cpu"):
+                 depth_range_m: float = 0.15, width: int = 32, device="cpu",
+                 net: str = "angles"):
         self.image_size, self.grid = image_size, image_size // 4
         self.workspace_side_m, self.depth_range_m, self.width = (workspace_side_m,
                                                                  depth_range_m, width)
+        if net not in GRASP_NETS:
+            raise ConfigError(f"grasp network {net!r}: use one of {sorted(GRASP_NETS)}")
+        self.kind = net
         self.camera = TopDownCamera(side_m=workspace_side_m, size_px=image_size,
                                     depth_range_m=depth_range_m)
         self.device = torch.device(device)
-        self.net = GraspNet(4, width).to(self.device)
+        self.net = GRASP_NETS[net](4, width).to(self.device)
 
     @torch.no_grad()
     def scores(self, observation: np.ndarray, symmetric: bool = False
@@ -136,11 +141,10 @@ class GraspPolicy:
         images, cells, angles = augment(batch["image"], batch["cell"], batch["angle"],
                                         self.grid, rng)
         self.net.train()
-        logits = self.net(to_tensor(images, self.device))  # (B, 18, G, G)
         rows, cols = np.divmod(cells, self.grid)
-        index = torch.arange(len(cells))
-        chosen = logits[index, torch.from_numpy(angles).long(), torch.from_numpy(rows).long(),
-                        torch.from_numpy(cols).long()]
+        chosen = self.net.chosen(to_tensor(images, self.device),
+                                 *(torch.from_numpy(a).long().to(self.device)
+                                   for a in (angles, rows, cols)))
         target = torch.from_numpy(batch["target"]).to(self.device)
         loss = F.binary_cross_entropy_with_logits(chosen, target)
         return loss, {"bce": loss.detach(), "target_mean": target.mean()}
@@ -149,7 +153,7 @@ class GraspPolicy:
         path = Path(path)
         torch.save({"format": POLICY_FORMAT, "version": 1, "image_size": self.image_size,
                     "workspace_side_m": self.workspace_side_m,
-                    "depth_range_m": self.depth_range_m, "width": self.width,
+                    "depth_range_m": self.depth_range_m, "width": self.width, "net": self.kind,
                     "state_dict": self.net.state_dict()}, path)
         return path
 
@@ -170,8 +174,12 @@ class GraspPolicy:
         if not isinstance(saved, dict) or saved.get("format") != POLICY_FORMAT:
             raise CheckpointError(f"{path} is not an advgrasp grasp policy (no "
                                   f"{POLICY_FORMAT!r} header)")
+        kind = saved.get("net", "angles")  # files from before the rotating network: angles
+        if kind not in GRASP_NETS:
+            raise CheckpointError(f"{path} holds a grasp network of unknown kind {kind!r}; "
+                                  f"this version reads {sorted(GRASP_NETS)}")
         policy = cls(saved["image_size"], saved["workspace_side_m"], saved["depth_range_m"],
-                     saved["width"], device)
+                     saved["width"], device, kind)
         policy.net.load_state_dict(saved["state_dict"])
         return policy
 

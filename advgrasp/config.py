@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from envs.errors import ConfigError
 
 ADVERSARIES = ("none", "random", "oracle", "learned")
+GRASP_NET_KINDS = ("angles", "rotating")
 
 
 @dataclass
@@ -34,6 +35,9 @@ class TrainConfig:
     """Top-down RGB-D image side in pixels (a multiple of 4; the grid is image_size / 4)."""
     width: int = 32
     """Channels of the grasp network's first layer."""
+    grasp_net: str = "angles"
+    """Grasp network: angles (18 outputs per cell, one per angle) or rotating (the image turned
+    18 ways under one network that scores grasps closing along its rows; slower to act)."""
     lr: float = 1e-3
     """RMSProp learning rate of the grasp network."""
     adversary_lr: float = 1e-3
@@ -83,6 +87,8 @@ class TrainConfig:
     def validate(self) -> None:
         if self.adversary not in ADVERSARIES:
             raise ConfigError(f"adversary {self.adversary!r}: use one of {ADVERSARIES}")
+        if self.grasp_net not in GRASP_NET_KINDS:
+            raise ConfigError(f"grasp_net {self.grasp_net!r}: use one of {GRASP_NET_KINDS}")
         if not 0.0 <= self.alpha <= 1.0:
             raise ConfigError(f"alpha {self.alpha} must be within [0, 1]")
         if self.image_size % 4 or self.image_size < 48:

@@ -7,6 +7,10 @@ per angle for each cell of a 16 x 16 grid over the workspace (the environment's 
 each output's receptive field is a 25 px = 11.7 cm patch around the cell). Candidates whose cell
 shows only tray are skipped.
 
+`RotatingGraspNet` (after Zeng et al. 2018) scores the same (18, 16, 16) pairs with one output:
+the image is turned 18 ways so that each angle's closing direction runs along the rows, and the
+score maps are turned back (`TrainConfig.grasp_net`).
+
 Adversary network (after Pinto et al. 2017): scores every allowed push for the held state (the
 side view of the held object and the grasp angle) with the probability that it drops the object.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 ANGLES = 18
@@ -32,16 +37,93 @@ class GraspNet(nn.Module):
 
     def __init__(self, in_channels: int = 4, width: int = 32):
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(in_channels, width, 5, stride=2, padding=2), nn.ReLU(),
-            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(2 * width, ANGLES, 1),
-        )
+        self.body = _body(in_channels, width, ANGLES)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.body(images)
+
+    def chosen(self, images: torch.Tensor, angles: torch.Tensor, rows: torch.Tensor,
+               cols: torch.Tensor) -> torch.Tensor:
+        """(B,) logits of one (angle, row, col) per image."""
+        return self.body(images)[torch.arange(len(images)), angles, rows, cols]
+
+
+def _body(in_channels: int, width: int, outputs: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, width, 5, stride=2, padding=2), nn.ReLU(),
+        nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(2 * width, outputs, 1),
+    )
+
+
+class RotatingGraspNet(nn.Module):
+    """Grasp scorer that turns the image instead of keeping one output per angle.
+
+    After Zeng et al. (2018): for grasp angle k the image is turned so that the closing
+    direction k * pi / 18 runs along the image's rows (left to right), and one network that
+    scores horizontal-closing grasps sees it; its score map is turned back. Every attempt,
+    whatever its angle, trains the same filters, so the network learns one "is the object
+    narrow across here" detector instead of 18 separate ones. The image is padded by
+    `PAD` pixels of tray first, so that turning it loses no part of an object.
+
+    Input and output as `GraspNet`: (B, C, H, W) -> (B, 18, H/4, W/4) logits.
+    """
+
+    PAD = 8
+
+    def __init__(self, in_channels: int = 4, width: int = 32):
+        super().__init__()
+        self.body = _body(in_channels, width, 1)
+
+    @staticmethod
+    def _turns(thetas: torch.Tensor) -> torch.Tensor:
+        """(N, 2, 2) matrices M (normalised x = column, y = row downwards) with M (1, 0) the
+        pixel direction of world angle theta; the camera maps world x to columns and world y
+        to rows upwards, so that direction is (cos theta, -sin theta)."""
+        c, s = torch.cos(thetas), torch.sin(thetas)
+        return torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], -2)
+
+    def _turned(self, images: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+        """Pad each image and turn it for its angle index: (N, C, H + 2P, W + 2P)."""
+        padded = F.pad(images, (self.PAD,) * 4)
+        turns = self._turns(angles.to(images.dtype) * (np.pi / ANGLES))
+        affine = torch.cat([turns, torch.zeros(len(images), 2, 1, dtype=images.dtype,
+                                               device=images.device)], dim=2)
+        grid = F.affine_grid(affine, list(padded.shape), align_corners=False)
+        return F.grid_sample(padded, grid, align_corners=False)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = images.shape
+        angles = torch.arange(ANGLES, device=images.device).repeat(b)
+        maps = self.body(self._turned(images.repeat_interleave(ANGLES, 0), angles))
+        # Turn each map back: the score of original point p sits at M^T p in the turned map.
+        back = self._turns(angles.to(maps.dtype) * (np.pi / ANGLES)).transpose(1, 2)
+        affine = torch.cat([back, torch.zeros(len(maps), 2, 1, dtype=maps.dtype,
+                                              device=maps.device)], dim=2)
+        grid = F.affine_grid(affine, list(maps.shape), align_corners=False)
+        maps = F.grid_sample(maps, grid, align_corners=False)
+        crop = self.PAD // STRIDE
+        return maps[:, 0, crop:maps.shape[2] - crop, crop:maps.shape[3] - crop].reshape(
+            b, ANGLES, h // STRIDE, w // STRIDE)
+
+    def chosen(self, images: torch.Tensor, angles: torch.Tensor, rows: torch.Tensor,
+               cols: torch.Tensor) -> torch.Tensor:
+        """(B,) logits of one (angle, row, col) per image: only that angle's turn is scored."""
+        maps = self.body(self._turned(images, angles))  # (B, 1, G + 2P/4, ...)
+        size = maps.shape[-1]
+        crop = self.PAD // STRIDE
+        # Normalised position of the cell centre in the padded map, then into the turned frame.
+        point = torch.stack([(2 * (cols + crop) + 1) / size - 1,
+                             (2 * (rows + crop) + 1) / size - 1], -1).to(maps.dtype)
+        turned = (self._turns(angles.to(maps.dtype) * (np.pi / ANGLES)).transpose(1, 2)
+                  @ point[:, :, None])[:, :, 0]
+        return F.grid_sample(maps, turned[:, None, None, :], align_corners=False)[:, 0, 0, 0]
+
+
+GRASP_NETS = {"angles": GraspNet, "rotating": RotatingGraspNet}
+"""The grasp network kinds (`TrainConfig.grasp_net`)."""
 
 
 class AdversaryNet(nn.Module):

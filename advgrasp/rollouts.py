@@ -88,7 +88,8 @@ class RolloutWorker:
         self.world = GraspWorld(WorldConfig(object_set=c.object_set, split="train",
                                             image_size=c.image_size, obs_mode="rgbd"))
         wc = self.world.config
-        self.policy = GraspPolicy(c.image_size, wc.workspace_side_m, wc.depth_range_m, c.width)
+        self.policy = GraspPolicy(c.image_size, wc.workspace_side_m, wc.depth_range_m, c.width,
+                                  net=c.grasp_net)
         self.learned = LearnedAdversary(wc.perturbations.all, wc.held_image_size,
                                         c.adversary_epsilon)
         self.adversary = (self.learned if c.adversary == "learned"

@@ -67,7 +67,7 @@ class GraspTrainer:
         wc = self.world.config
         self.trainer_device = config.device
         self.policy = GraspPolicy(config.image_size, wc.workspace_side_m, wc.depth_range_m,
-                                  config.width)
+                                  config.width, net=config.grasp_net)
         pushes = wc.perturbations.all
         self.learned = LearnedAdversary(pushes, wc.held_image_size, config.adversary_epsilon)
         self.phase_two = (self.learned if config.adversary == "learned"

@@ -5,7 +5,7 @@ adversary, push, store) with learning switched off. Training: the same loop with
 learning schedule (one grasper and one adversary update every `update_every` attempts).
 Target (issue: trainer): learning costs under 25 % of the environment-only throughput.
 
-    python benchmarks/bench_train.py --attempts 600
+    python benchmarks/bench_train.py --attempts 600 [--grasp-net rotating]
 """
 
 from __future__ import annotations
@@ -41,17 +41,19 @@ def main() -> None:
     parser.add_argument("--attempts", type=int, default=600)
     parser.add_argument("--update-every", type=int, default=TrainConfig.update_every)
     parser.add_argument("--torch-threads", type=int, default=TrainConfig.torch_threads)
+    parser.add_argument("--grasp-net", default=TrainConfig.grasp_net,
+                        help="grasp network kind: angles or rotating")
     args = parser.parse_args()
     # Phase two from the start, with the learned adversary, so both players are timed.
     config = TrainConfig(attempts=10**6, pretrain_attempts=0, warmup_attempts=64,
                          progress=False, eval_scenes=0, update_every=args.update_every,
-                         torch_threads=args.torch_threads)
+                         torch_threads=args.torch_threads, grasp_net=args.grasp_net)
     env_only = measure(args.attempts, False, config)
     training = measure(args.attempts, True, config)
     cost = 1 - training / env_only
     print(f"attempts timed per mode: {args.attempts}; learned adversary in phase two; "
           f"update every {config.update_every} attempts, batch {config.batch_size}, "
-          f"torch threads {config.torch_threads}")
+          f"torch threads {config.torch_threads}, grasp network {config.grasp_net}")
     print(f"environment only (trainer loop, no learning): {env_only:6.1f} attempts/s")
     print(f"training (same loop with learning):           {training:6.1f} attempts/s")
     print(f"learning costs {cost:.1%} of the environment-only throughput (target < 25 %): "

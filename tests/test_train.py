@@ -50,6 +50,20 @@ def test_tiny_run_writes_policy_report_and_metadata(tmp_path):
     assert abs(x) <= 0.15 and abs(y) <= 0.15 and 0 <= theta < np.pi
 
 
+def test_tiny_run_with_the_rotating_network(tmp_path):
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--grasp-net", "rotating", "--eval-scenes", "2",
+                 "--run-dir", str(run)]) == 0
+    policy = GraspPolicy.load(run)
+    assert policy.kind == "rotating"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["results"]["random_urdfs"]["trained policy"]["attempts"] == 2
+    # Its weights moved from the initial ones, through the rotating network's own loss.
+    torch.manual_seed(0)
+    initial = GraspPolicy(net="rotating").net.state_dict()
+    assert any(not torch.equal(initial[k], v) for k, v in policy.net.state_dict().items())
+
+
 def test_help_documents_every_config_field(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
@@ -188,6 +202,7 @@ def test_resume_refuses_changed_training_options(tmp_path, capsys):
     ("--top-k-end", "1000000", "top_k_end 1000000 exceeds the 4608 grasp choices"),
     ("--buffer-capacity", "1000000000", "lower --buffer-capacity"),
     ("--object-set", "bogus", "bogus"),
+    ("--grasp-net", "resnet", "grasp_net 'resnet': use one of ('angles', 'rotating')"),
 ])
 def test_bad_options_are_refused_with_the_value(tmp_path, capsys, option, value, message):
     assert main(["train", *TINY, option, value, "--run-dir", str(tmp_path / "r")]) == 2

@@ -40,7 +40,7 @@ def session_robot(store: StudyStore, session_id: int):
     state, extra = read_checkpoint(path, None)
     config, world = extra["config"], WorldConfig()
     policy = GraspPolicy(config["image_size"], world.workspace_side_m, world.depth_range_m,
-                         config["width"])
+                         config["width"], net=config.get("grasp_net", "angles"))
     policy.net.load_state_dict(state["players"]["grasper"]["model"])
     return policy
 

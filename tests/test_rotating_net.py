@@ -1,0 +1,90 @@
+"""The rotating grasp network: one scorer for grasps closing along the image's rows, applied to
+the image turned for each of the 18 angles."""
+
+import numpy as np
+import pytest
+import torch
+
+from advgrasp.agents import GraspPolicy
+from advgrasp.config import GRASP_NET_KINDS, TrainConfig
+from advgrasp.policy import ANGLES, GRASP_NETS, RotatingGraspNet, to_tensor
+from envs.baseline import geometric_grasp
+from envs.camera import TopDownCamera
+from envs.errors import ConfigError
+from gan_core.errors import CheckpointError
+
+
+def bar_heights(direction_deg: float, camera: TopDownCamera) -> np.ndarray:
+    """(64, 64) heights of a 12 x 2 cm bar at the workspace centre whose long side points at
+    `direction_deg` in the world (x right, y up)."""
+    rows, cols = np.mgrid[:64, :64]
+    x, y = camera.pixel_to_world(rows, cols)
+    a = np.radians(direction_deg)
+    along = x * np.cos(a) + y * np.sin(a)
+    across = -x * np.sin(a) + y * np.cos(a)
+    return np.where((abs(along) < 0.06) & (abs(across) < 0.01), 0.05, 0.0)
+
+
+@pytest.mark.parametrize("direction_deg", [0, 30, 75, 120])
+def test_turned_image_puts_the_closing_direction_along_rows(direction_deg):
+    # The geometric grasp closes across the bar; the image turned for its angle bin must show
+    # the bar standing upright (its narrow side along the rows).
+    camera = TopDownCamera(side_m=0.30, size_px=64, depth_range_m=0.15)
+    heights = bar_heights(direction_deg, camera)
+    _, _, theta = geometric_grasp(heights, camera)
+    k = int(round(theta / (np.pi / ANGLES))) % ANGLES
+    turned = RotatingGraspNet(1, 4)._turned(torch.from_numpy(heights)[None, None].float(),
+                                            torch.tensor([k]))[0, 0].numpy()
+    rows, cols = np.nonzero(turned > 0.01)
+    assert rows.std() > 3 * cols.std(), (direction_deg, rows.std(), cols.std())
+
+
+def test_chosen_logits_equal_the_full_maps():
+    torch.manual_seed(0)
+    net = RotatingGraspNet(4, 8)
+    images = torch.rand(4, 4, 64, 64)
+    maps = net(images)
+    assert maps.shape == (4, ANGLES, 16, 16)
+    angles, rows, cols = (torch.tensor(v) for v in ([0, 4, 9, 17], [0, 5, 8, 15], [15, 7, 8, 2]))
+    torch.testing.assert_close(net.chosen(images, angles, rows, cols),
+                               maps[torch.arange(4), angles, rows, cols])
+
+
+def test_quarter_turn_of_the_image_moves_the_scores_with_it():
+    # A quarter turn counter-clockwise moves cell (r, c) to (G-1-c, r) and angle k to k + 9
+    # (as `augment` maps it). For k < 9 the network then sees exactly the same turned image, so
+    # the scores follow exactly; for k >= 9, k + 9 wraps round to the image turned half a turn
+    # the other way, which the network scores as a different image (training's augmentation
+    # teaches it that the two match).
+    torch.manual_seed(0)
+    net = RotatingGraspNet(4, 8)
+    image = np.zeros((64, 64, 4), np.uint8)
+    image[18:44, 26:34] = 180
+    image[30:34, 10:20] = 90
+    with torch.no_grad():
+        maps = net(to_tensor(image))[0].numpy()
+        turned = net(to_tensor(np.rot90(image, 1, axes=(0, 1)).copy()))[0].numpy()
+    for k in range(ANGLES // 2):
+        np.testing.assert_allclose(turned[k + ANGLES // 2], np.rot90(maps[k]), atol=1e-5)
+
+
+def test_policy_saves_its_network_kind(tmp_path):
+    policy = GraspPolicy(net="rotating", width=8)
+    loaded = GraspPolicy.load(policy.save(tmp_path / "policy.pt"))
+    assert isinstance(loaded.net, RotatingGraspNet)
+    image = np.zeros((64, 64, 4), np.uint8)
+    image[20:40, 28:36] = 150
+    assert loaded.predict(image) == policy.predict(image)
+
+
+def test_unknown_network_kind_is_refused(tmp_path):
+    assert set(GRASP_NET_KINDS) == set(GRASP_NETS)
+    with pytest.raises(ConfigError, match="grasp_net 'resnet'"):
+        TrainConfig(grasp_net="resnet").validate()
+    with pytest.raises(ConfigError, match="grasp network 'resnet'"):
+        GraspPolicy(net="resnet")
+    path = GraspPolicy(width=8).save(tmp_path / "policy.pt")
+    saved = torch.load(path, weights_only=True)
+    torch.save({**saved, "net": "resnet"}, path)
+    with pytest.raises(CheckpointError, match="policy.pt holds a grasp network of unknown kind"):
+        GraspPolicy.load(path)
