@@ -128,7 +128,7 @@ RESUMABLE_CHANGES = ("attempts", "eval_scenes", "checkpoint_every", "device", "t
 PRESETS: dict[str, dict] = {
     "demo": {},
     "full": {"attempts": 40000, "pretrain_attempts": 12000, "buffer_capacity": 40000,
-             "eval_scenes": 300, "width": 48, "checkpoint_every": 2000},
+             "eval_scenes": 300, "grasp_net": "rotating", "checkpoint_every": 2000},
     "tiny": {"attempts": 40, "pretrain_attempts": 20, "warmup_attempts": 8, "batch_size": 8,
              "eval_scenes": 6, "checkpoint_every": 20, "progress": False},
 }

@@ -44,8 +44,29 @@ class GraspNet(nn.Module):
 
     def chosen(self, images: torch.Tensor, angles: torch.Tensor, rows: torch.Tensor,
                cols: torch.Tensor) -> torch.Tensor:
-        """(B,) logits of one (angle, row, col) per image."""
-        return self.body(images)[torch.arange(len(images)), angles, rows, cols]
+        """(B,) logits of one (angle, row, col) per image, equal to `forward`'s there.
+
+        Training needs one cell per image, so the two 3 x 3 layers at grid resolution (about
+        70 % of the compute) run only on the 5 x 5 window of features that the cell's output
+        sees: the window is cut from the features padded with zeros as those layers pad them,
+        and the middle layer's outputs that fall outside the grid are zeroed as the last layer's
+        padding would be.
+        """
+        conv3, conv4, head = self.body[4], self.body[6], self.body[8]
+        features = F.pad(self.body[:4](images), (2, 2, 2, 2))  # (B, C, G + 4, G + 4)
+        grid = features.shape[-1] - 4
+        offsets = torch.arange(5, device=images.device)
+        r = (rows[:, None] + offsets)[:, :, None]  # padded rows r .. r + 4 = grid rows r-2 .. r+2
+        c = (cols[:, None] + offsets)[:, None, :]
+        batch = torch.arange(len(images), device=images.device)[:, None, None]
+        window = features[batch, :, r, c].permute(0, 3, 1, 2)  # (B, C, 5, 5)
+        middle = F.relu(F.conv2d(window, conv3.weight, conv3.bias))  # grid rows r-1 .. r+1
+        near = offsets[:3] - 1
+        inside = ((rows[:, None] + near >= 0) & (rows[:, None] + near < grid))[:, :, None] & \
+                 ((cols[:, None] + near >= 0) & (cols[:, None] + near < grid))[:, None, :]
+        middle = middle * inside[:, None].to(middle.dtype)
+        last = F.relu(F.conv2d(middle, conv4.weight, conv4.bias))  # (B, C, 1, 1)
+        return head(last)[batch[:, 0, 0], angles, 0, 0]
 
 
 def _body(in_channels: int, width: int, outputs: int) -> nn.Sequential:

@@ -1,13 +1,15 @@
-"""The rotating grasp network: one scorer for grasps closing along the image's rows, applied to
-the image turned for each of the 18 angles."""
+"""The grasp networks: the training path that scores only the executed cell, and the rotating
+network (one scorer for grasps closing along the image's rows, applied to the image turned for
+each of the 18 angles)."""
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from advgrasp.agents import GraspPolicy
 from advgrasp.config import GRASP_NET_KINDS, TrainConfig
-from advgrasp.policy import ANGLES, GRASP_NETS, RotatingGraspNet, to_tensor
+from advgrasp.policy import ANGLES, GRASP_NETS, GraspNet, RotatingGraspNet, to_tensor
 from envs.baseline import geometric_grasp
 from envs.camera import TopDownCamera
 from envs.errors import ConfigError
@@ -37,6 +39,27 @@ def test_turned_image_puts_the_closing_direction_along_rows(direction_deg):
                                             torch.tensor([k]))[0, 0].numpy()
     rows, cols = np.nonzero(turned > 0.01)
     assert rows.std() > 3 * cols.std(), (direction_deg, rows.std(), cols.std())
+
+
+def test_windowed_training_logits_and_gradients_equal_the_full_maps():
+    # Corner, edge and inner cells: the window's zero padding must match the layers' own.
+    torch.manual_seed(0)
+    net = GraspNet(4, 8)
+    images = torch.rand(8, 4, 64, 64)
+    angles = torch.tensor([0, 3, 17, 9, 5, 1, 12, 8])
+    rows = torch.tensor([0, 15, 7, 0, 15, 3, 1, 14])
+    cols = torch.tensor([0, 15, 0, 8, 2, 15, 14, 1])
+    grads = []
+    for logits in (lambda: net(images)[torch.arange(8), angles, rows, cols],
+                   lambda: net.chosen(images, angles, rows, cols)):
+        net.zero_grad()
+        values = logits()
+        F.binary_cross_entropy_with_logits(values, torch.ones(8)).backward()
+        grads.append((values.detach(), [p.grad.clone() for p in net.parameters()]))
+    (full, full_grads), (window, window_grads) = grads
+    torch.testing.assert_close(window, full)
+    for a, b in zip(full_grads, window_grads, strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
 
 
 def test_chosen_logits_equal_the_full_maps():
