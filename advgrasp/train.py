@@ -15,7 +15,7 @@ import logging
 import signal
 import time
 from collections import deque
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
 import numpy as np
@@ -271,7 +271,11 @@ class GraspTrainer:
         from gan_core.checkpoint import read_checkpoint
 
         _, saved = read_checkpoint(self.run_dir / CHECKPOINT, ["grasper", "adversary"])
-        changed = {k: (v, getattr(self.config, k)) for k, v in saved["config"].items()
+        # A field the checkpoint lacks came in a later version; its default keeps the old
+        # behaviour (say grasp_net: angles), so that is what the run was trained with.
+        trained = {**{f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING},
+                   **saved["config"]}
+        changed = {k: (v, getattr(self.config, k)) for k, v in trained.items()
                    if k not in RESUMABLE_CHANGES and getattr(self.config, k, v) != v}
         if changed:
             listing = ", ".join(f"{k}={old!r} (you passed {new!r})"

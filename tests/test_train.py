@@ -17,7 +17,7 @@ from advgrasp.agents import GraspPolicy
 from advgrasp.cli import main
 from advgrasp.config import TrainConfig
 from advgrasp.train import CHECKPOINT, GraspTrainer
-from gan_core.checkpoint import read_checkpoint
+from gan_core.checkpoint import read_checkpoint, write_checkpoint
 from gan_core.errors import CheckpointError, NonFiniteLossError
 
 TINY = ["--preset", "tiny", "--no-progress"]
@@ -186,6 +186,21 @@ def test_resume_refuses_changed_training_options(tmp_path, capsys):
     assert main(["train", *TINY, "--eval-scenes", "0", "--attempts", "30",
                  "--run-dir", str(run)]) == 2
     assert "has trained 40 attempts, more than --attempts 30" in capsys.readouterr().err
+    assert main(["train", *TINY, "--eval-scenes", "0", "--attempts", "44",
+                 "--run-dir", str(run)]) == 0
+
+
+def test_resume_of_an_older_checkpoint_takes_new_fields_at_their_defaults(tmp_path, capsys):
+    # A checkpoint written before `grasp_net` existed was trained with the angles network: a
+    # resume that asks for the rotating one is refused, one with the default goes on.
+    run = tmp_path / "run"
+    assert main(["train", *TINY, "--eval-scenes", "0", "--run-dir", str(run)]) == 0
+    payload = torch.load(run / CHECKPOINT, weights_only=False)
+    del payload["state"]["extra"]["config"]["grasp_net"]
+    write_checkpoint(run / CHECKPOINT, payload["players"], payload["state"])
+    assert main(["train", *TINY, "--eval-scenes", "0", "--attempts", "44",
+                 "--grasp-net", "rotating", "--run-dir", str(run)]) == 2
+    assert "grasp_net='angles' (you passed 'rotating')" in capsys.readouterr().err
     assert main(["train", *TINY, "--eval-scenes", "0", "--attempts", "44",
                  "--run-dir", str(run)]) == 0
 
