@@ -177,10 +177,17 @@ class GraspPolicy:
         kind = saved.get("net", "angles")  # files from before the rotating network: angles
         if kind not in GRASP_NETS:
             raise CheckpointError(f"{path} holds a grasp network of unknown kind {kind!r}; "
-                                  f"this version reads {sorted(GRASP_NETS)}")
+                                  f"this version reads {sorted(GRASP_NETS)}: upgrade advgrasp "
+                                  "or use a policy.pt that this version's training wrote")
         policy = cls(saved["image_size"], saved["workspace_side_m"], saved["depth_range_m"],
                      saved["width"], device, kind)
-        policy.net.load_state_dict(saved["state_dict"])
+        try:
+            policy.net.load_state_dict(saved["state_dict"])
+        except RuntimeError as err:
+            raise CheckpointError(
+                f"{path}: its weights do not fit a {kind!r} grasp network of width "
+                f"{saved['width']} ({str(err).splitlines()[-1].strip()}); the file is damaged or "
+                "its header was edited: use the policy.pt that training wrote") from None
         return policy
 
 

@@ -87,7 +87,9 @@ class RotatingGraspNet(nn.Module):
     scores horizontal-closing grasps sees it; its score map is turned back. Every attempt,
     whatever its angle, trains the same filters, so the network learns one "is the object
     narrow across here" detector instead of 18 separate ones. The image is padded by
-    `PAD` pixels of tray first, so that turning it loses no part of an object.
+    `PAD` pixels first, so that turning it keeps everything within 40 px of the image's centre
+    (objects spawn within 6 cm, 13 px, of it). The corner cells, beyond that, fall outside the
+    turned map at angles near 45 and 135 degrees; there they score a constant logit 0.
 
     Input and output as `GraspNet`: (B, C, H, W) -> (B, 18, H/4, W/4) logits.
     """

@@ -94,10 +94,16 @@ def run_metadata(config: TrainConfig) -> dict:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
+    here = Path(__file__).parent
     try:
         revision = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                  cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+                                  cwd=here, timeout=5).stdout.strip() or None
+        # Changed tracked files mean the revision alone does not give the code that ran.
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                 capture_output=True, text=True, cwd=here, timeout=5)
+        dirty = bool(changed.stdout.strip()) if revision and changed.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
-        revision = None
+        revision, dirty = None, None
     return {"config": asdict(config), "seed": config.seed, "versions": versions,
-            "python": platform.python_version(), "git_revision": revision}
+            "python": platform.python_version(), "git_revision": revision,
+            "git_uncommitted_changes": dirty}

@@ -17,6 +17,7 @@ import time
 
 from advgrasp.config import TrainConfig
 from advgrasp.train import GraspTrainer
+from envs.errors import ConfigError
 
 
 def measure(attempts: int, learn: bool, config: TrainConfig) -> float:
@@ -48,6 +49,10 @@ def main() -> None:
     config = TrainConfig(attempts=10**6, pretrain_attempts=0, warmup_attempts=64,
                          progress=False, eval_scenes=0, update_every=args.update_every,
                          torch_threads=args.torch_threads, grasp_net=args.grasp_net)
+    try:
+        config.validate()
+    except ConfigError as err:
+        parser.error(str(err))
     env_only = measure(args.attempts, False, config)
     training = measure(args.attempts, True, config)
     cost = 1 - training / env_only

@@ -111,3 +111,28 @@ def test_unknown_network_kind_is_refused(tmp_path):
     torch.save({**saved, "net": "resnet"}, path)
     with pytest.raises(CheckpointError, match="policy.pt holds a grasp network of unknown kind"):
         GraspPolicy.load(path)
+
+
+def test_weights_that_do_not_fit_the_named_kind_name_the_file(tmp_path):
+    path = GraspPolicy(width=8).save(tmp_path / "policy.pt")
+    saved = torch.load(path, weights_only=True)
+    torch.save({**saved, "net": "rotating"}, path)
+    with pytest.raises(CheckpointError, match=r"policy.pt: its weights do not fit a 'rotating'"):
+        GraspPolicy.load(path)
+
+
+def test_a_session_starts_from_a_rotating_policy_file(tmp_path):
+    # `advgrasp play --checkpoint .../policy.pt` and study sessions build their trainer from
+    # the policy file's own network kind.
+    from advgrasp.human.start import starting_point
+    from advgrasp.train import GraspTrainer
+
+    start = GraspPolicy(net="rotating").save(tmp_path / "policy.pt")
+    config, attempt, path = starting_point(start)
+    assert (config.grasp_net, attempt, path) == ("rotating", 0, start)
+    trainer = GraspTrainer(config, tmp_path / "session")
+    try:
+        trainer.policy.net.load_state_dict(GraspPolicy.load(path).net.state_dict())
+    finally:
+        trainer.trainer.close()
+        trainer.close()

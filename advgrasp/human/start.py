@@ -39,8 +39,8 @@ def starting_point(path: str | Path | None) -> tuple[TrainConfig, int, Path | No
         return (replace(TrainConfig(**extra["config"]), **SESSION_OVERRIDES),
                 int(extra["attempt"]), path)
     policy = GraspPolicy.load(path)
-    return (TrainConfig(image_size=policy.image_size, width=policy.width, **SESSION_OVERRIDES),
-            0, path)
+    return (TrainConfig(image_size=policy.image_size, width=policy.width, grasp_net=policy.kind,
+                        **SESSION_OVERRIDES), 0, path)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
