@@ -28,6 +28,16 @@ STRIDE = 4
 MIN_OBJECT_HEIGHT_M = 0.004
 
 
+def _body(in_channels: int, width: int, outputs: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, width, 5, stride=2, padding=2), nn.ReLU(),
+        nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(2 * width, outputs, 1),
+    )
+
+
 class GraspNet(nn.Module):
     """Fully convolutional grasp scorer.
 
@@ -58,25 +68,15 @@ class GraspNet(nn.Module):
         offsets = torch.arange(5, device=images.device)
         r = (rows[:, None] + offsets)[:, :, None]  # padded rows r .. r + 4 = grid rows r-2 .. r+2
         c = (cols[:, None] + offsets)[:, None, :]
-        batch = torch.arange(len(images), device=images.device)[:, None, None]
-        window = features[batch, :, r, c].permute(0, 3, 1, 2)  # (B, C, 5, 5)
+        batch = torch.arange(len(images), device=images.device)
+        window = features[batch[:, None, None], :, r, c].permute(0, 3, 1, 2)  # (B, C, 5, 5)
         middle = F.relu(F.conv2d(window, conv3.weight, conv3.bias))  # grid rows r-1 .. r+1
         near = offsets[:3] - 1
         inside = ((rows[:, None] + near >= 0) & (rows[:, None] + near < grid))[:, :, None] & \
                  ((cols[:, None] + near >= 0) & (cols[:, None] + near < grid))[:, None, :]
         middle = middle * inside[:, None].to(middle.dtype)
         last = F.relu(F.conv2d(middle, conv4.weight, conv4.bias))  # (B, C, 1, 1)
-        return head(last)[batch[:, 0, 0], angles, 0, 0]
-
-
-def _body(in_channels: int, width: int, outputs: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(in_channels, width, 5, stride=2, padding=2), nn.ReLU(),
-        nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(2 * width, outputs, 1),
-    )
+        return head(last)[batch, angles, 0, 0]
 
 
 class RotatingGraspNet(nn.Module):
@@ -101,32 +101,33 @@ class RotatingGraspNet(nn.Module):
         self.body = _body(in_channels, width, 1)
 
     @staticmethod
-    def _turns(thetas: torch.Tensor) -> torch.Tensor:
+    def _turns(angles: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """(N, 2, 2) matrices M (normalised x = column, y = row downwards) with M (1, 0) the
-        pixel direction of world angle theta; the camera maps world x to columns and world y
-        to rows upwards, so that direction is (cos theta, -sin theta)."""
-        c, s = torch.cos(thetas), torch.sin(thetas)
+        pixel direction of angle index k's closing direction theta = k * pi / 18; the camera
+        maps world x to columns and world y to rows upwards, so that direction is
+        (cos theta, -sin theta)."""
+        theta = angles.to(dtype) * (np.pi / ANGLES)
+        c, s = torch.cos(theta), torch.sin(theta)
         return torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], -2)
+
+    @staticmethod
+    def _resample(tensor: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
+        """out(p) = tensor(M p) for each image's M, about the image's centre (zeros outside)."""
+        shift = torch.zeros(len(tensor), 2, 1, dtype=tensor.dtype, device=tensor.device)
+        grid = F.affine_grid(torch.cat([matrices, shift], dim=2), list(tensor.shape),
+                             align_corners=False)
+        return F.grid_sample(tensor, grid, align_corners=False)
 
     def _turned(self, images: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
         """Pad each image and turn it for its angle index: (N, C, H + 2P, W + 2P)."""
-        padded = F.pad(images, (self.PAD,) * 4)
-        turns = self._turns(angles.to(images.dtype) * (np.pi / ANGLES))
-        affine = torch.cat([turns, torch.zeros(len(images), 2, 1, dtype=images.dtype,
-                                               device=images.device)], dim=2)
-        grid = F.affine_grid(affine, list(padded.shape), align_corners=False)
-        return F.grid_sample(padded, grid, align_corners=False)
+        return self._resample(F.pad(images, (self.PAD,) * 4), self._turns(angles, images.dtype))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         b, c, h, w = images.shape
         angles = torch.arange(ANGLES, device=images.device).repeat(b)
         maps = self.body(self._turned(images.repeat_interleave(ANGLES, 0), angles))
         # Turn each map back: the score of original point p sits at M^T p in the turned map.
-        back = self._turns(angles.to(maps.dtype) * (np.pi / ANGLES)).transpose(1, 2)
-        affine = torch.cat([back, torch.zeros(len(maps), 2, 1, dtype=maps.dtype,
-                                              device=maps.device)], dim=2)
-        grid = F.affine_grid(affine, list(maps.shape), align_corners=False)
-        maps = F.grid_sample(maps, grid, align_corners=False)
+        maps = self._resample(maps, self._turns(angles, maps.dtype).transpose(1, 2))
         crop = self.PAD // STRIDE
         return maps[:, 0, crop:maps.shape[2] - crop, crop:maps.shape[3] - crop].reshape(
             b, ANGLES, h // STRIDE, w // STRIDE)
@@ -140,8 +141,7 @@ class RotatingGraspNet(nn.Module):
         # Normalised position of the cell centre in the padded map, then into the turned frame.
         point = torch.stack([(2 * (cols + crop) + 1) / size - 1,
                              (2 * (rows + crop) + 1) / size - 1], -1).to(maps.dtype)
-        turned = (self._turns(angles.to(maps.dtype) * (np.pi / ANGLES)).transpose(1, 2)
-                  @ point[:, :, None])[:, :, 0]
+        turned = (self._turns(angles, maps.dtype).transpose(1, 2) @ point[:, :, None])[:, :, 0]
         return F.grid_sample(maps, turned[:, None, None, :], align_corners=False)[:, 0, 0, 0]
 
 
