@@ -134,15 +134,49 @@ class RotatingGraspNet(nn.Module):
 
     def chosen(self, images: torch.Tensor, angles: torch.Tensor, rows: torch.Tensor,
                cols: torch.Tensor) -> torch.Tensor:
-        """(B,) logits of one (angle, row, col) per image: only that angle's turn is scored."""
-        maps = self.body(self._turned(images, angles))  # (B, 1, G + 2P/4, ...)
-        size = maps.shape[-1]
+        """(B,) logits of one (angle, row, col) per image, equal to `forward`'s there.
+
+        Only that angle's turn is made, and, as in `GraspNet.chosen`, the two 3 x 3 layers at
+        grid resolution run only where the bilinear read of the cell needs them: the 2 x 2
+        outputs around the cell's turned position, from a 6 x 6 window of features. Outputs
+        outside the turned map count as zero, as the layers' padding and the read's do.
+        """
+        conv3, conv4, head = self.body[4], self.body[6], self.body[8]
+        features = self.body[:4](self._turned(images, angles))  # (B, C, S, S)
+        size = features.shape[-1]
         crop = self.PAD // STRIDE
-        # Normalised position of the cell centre in the padded map, then into the turned frame.
+        # The cell centre in the padded map (normalised), then where the turn put it, in cells.
         point = torch.stack([(2 * (cols + crop) + 1) / size - 1,
-                             (2 * (rows + crop) + 1) / size - 1], -1).to(maps.dtype)
-        turned = (self._turns(angles, maps.dtype).transpose(1, 2) @ point[:, :, None])[:, :, 0]
-        return F.grid_sample(maps, turned[:, None, None, :], align_corners=False)[:, 0, 0, 0]
+                             (2 * (rows + crop) + 1) / size - 1], -1).to(features.dtype)
+        turned = (self._turns(angles, features.dtype).transpose(1, 2) @ point[:, :, None])[:, :, 0]
+        where = ((turned + 1) * size - 1) / 2  # (x = column, y = row), as grid_sample reads it
+        first = torch.floor(where)
+        frac = where - first
+        first = first.long()
+        # The window starts 2 cells before the first of the 2 x 2 read cells; clamping keeps
+        # it inside the padded features, and the masks below zero whatever lies off the map.
+        start = first.clamp(-1, size - 1) - 2 + 3
+        offsets = torch.arange(6, device=images.device)
+        batch = torch.arange(len(images), device=images.device)
+        padded = F.pad(features, (3, 3, 3, 3))
+        window = padded[batch[:, None, None], :, (start[:, 1, None] + offsets)[:, :, None],
+                        (start[:, 0, None] + offsets)[:, None, :]].permute(0, 3, 1, 2)
+
+        def on_map(first_cell: torch.Tensor, count: int) -> torch.Tensor:
+            cells = first_cell[:, :, None] + torch.arange(count, device=images.device)
+            return (cells >= 0) & (cells < size)  # (B, 2 axes, count)
+
+        # Rows and columns of the 4 x 4 middle outputs are first - 1 .. first + 2 (as clamped).
+        clamped = first.clamp(-1, size - 1)
+        inside = on_map(clamped - 1, 4)
+        middle = F.relu(F.conv2d(window, conv3.weight, conv3.bias))
+        middle = middle * (inside[:, 1, :, None] & inside[:, 0, None, :])[:, None].to(
+            middle.dtype)
+        last = head(F.relu(F.conv2d(middle, conv4.weight, conv4.bias)))[:, 0]  # (B, 2, 2)
+        read = on_map(first, 2) & (first == clamped)[:, :, None]
+        wx = torch.stack([1 - frac[:, 0], frac[:, 0]], -1) * read[:, 0]
+        wy = torch.stack([1 - frac[:, 1], frac[:, 1]], -1) * read[:, 1]
+        return (last * wy[:, :, None] * wx[:, None, :]).sum(dim=(1, 2))
 
 
 GRASP_NETS = {"angles": GraspNet, "rotating": RotatingGraspNet}

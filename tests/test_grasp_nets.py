@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from advgrasp.agents import GraspPolicy
 from advgrasp.config import GRASP_NET_KINDS, TrainConfig
-from advgrasp.policy import ANGLES, GRASP_NETS, GraspNet, RotatingGraspNet, to_tensor
+from advgrasp.policy import ANGLES, GRASP_NETS, RotatingGraspNet, to_tensor
 from envs.baseline import geometric_grasp
 from envs.camera import TopDownCamera
 from envs.errors import ConfigError
@@ -41,36 +41,28 @@ def test_turned_image_puts_the_closing_direction_along_rows(direction_deg):
     assert rows.std() > 3 * cols.std(), (direction_deg, rows.std(), cols.std())
 
 
-def test_windowed_training_logits_and_gradients_equal_the_full_maps():
-    # Corner, edge and inner cells: the window's zero padding must match the layers' own.
+@pytest.mark.parametrize("kind", ["angles", "rotating"])
+def test_windowed_training_logits_and_gradients_equal_the_full_maps(kind):
+    # Every angle at corner, edge and inner cells: the window's zero padding must match the
+    # layers' own (and, turned, the corner cells that fall off the turned map score 0).
     torch.manual_seed(0)
-    net = GraspNet(4, 8)
-    images = torch.rand(8, 4, 64, 64)
-    angles = torch.tensor([0, 3, 17, 9, 5, 1, 12, 8])
-    rows = torch.tensor([0, 15, 7, 0, 15, 3, 1, 14])
-    cols = torch.tensor([0, 15, 0, 8, 2, 15, 14, 1])
-    grads = []
-    for logits in (lambda: net(images)[torch.arange(8), angles, rows, cols],
-                   lambda: net.chosen(images, angles, rows, cols)):
+    net = GRASP_NETS[kind](4, 8)
+    images = torch.rand(2, 4, 64, 64)
+    assert net(images).shape == (2, ANGLES, 16, 16)
+    cells = [(0, 0), (0, 15), (15, 0), (15, 15), (7, 8), (1, 14), (3, 0)]
+    index = [(i, k, r, c) for i in range(2) for k in range(ANGLES) for r, c in cells]
+    batch, angles, rows, cols = (torch.tensor(v) for v in zip(*index, strict=True))
+    results = []
+    for logits in (lambda: net(images)[batch, angles, rows, cols],
+                   lambda: net.chosen(images[batch], angles, rows, cols)):
         net.zero_grad()
         values = logits()
-        F.binary_cross_entropy_with_logits(values, torch.ones(8)).backward()
-        grads.append((values.detach(), [p.grad.clone() for p in net.parameters()]))
-    (full, full_grads), (window, window_grads) = grads
+        F.binary_cross_entropy_with_logits(values, torch.ones(len(index))).backward()
+        results.append((values.detach(), [p.grad.clone() for p in net.parameters()]))
+    (full, full_grads), (window, window_grads) = results
     torch.testing.assert_close(window, full)
     for a, b in zip(full_grads, window_grads, strict=True):
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
-
-
-def test_chosen_logits_equal_the_full_maps():
-    torch.manual_seed(0)
-    net = RotatingGraspNet(4, 8)
-    images = torch.rand(4, 4, 64, 64)
-    maps = net(images)
-    assert maps.shape == (4, ANGLES, 16, 16)
-    angles, rows, cols = (torch.tensor(v) for v in ([0, 4, 9, 17], [0, 5, 8, 15], [15, 7, 8, 2]))
-    torch.testing.assert_close(net.chosen(images, angles, rows, cols),
-                               maps[torch.arange(4), angles, rows, cols])
 
 
 def test_quarter_turn_of_the_image_moves_the_scores_with_it():
