@@ -38,6 +38,31 @@ def _body(in_channels: int, width: int, outputs: int) -> nn.Sequential:
     )
 
 
+def _grid_layers_at(body: nn.Sequential, features: torch.Tensor, rows: torch.Tensor,
+                    cols: torch.Tensor, count: int) -> torch.Tensor:
+    """The body's last layers (3 x 3, 3 x 3, 1 x 1) at grid cells rows .. rows + count - 1 and
+    cols .. cols + count - 1 of each image: (B, outputs, count, count), equal to running them
+    on the whole map.
+
+    They run on the (count + 4)-cell square of `features` (the output of `body[:4]`) that those
+    cells see, cut from the features padded with zeros as the layers pad them; the middle
+    layer's outputs that fall off the grid are zeroed as the last 3 x 3 layer's padding would
+    be. `rows` and `cols` may run from -1 to the grid's last cell.
+    """
+    conv3, conv4, head = body[4], body[6], body[8]
+    size = features.shape[-1]
+    padded = F.pad(features, (3, 3, 3, 3))
+    span = torch.arange(count + 4, device=features.device)
+    batch = torch.arange(len(features), device=features.device)[:, None, None]
+    window = padded[batch, :, (rows[:, None] + 1 + span)[:, :, None],
+                    (cols[:, None] + 1 + span)[:, None, :]].permute(0, 3, 1, 2)
+    middle = F.relu(F.conv2d(window, conv3.weight, conv3.bias))  # cells rows - 1 .. + count
+    near = span[:count + 2] - 1
+    on_grid = [(axis[:, None] + near >= 0) & (axis[:, None] + near < size) for axis in (rows, cols)]
+    middle = middle * (on_grid[0][:, :, None] & on_grid[1][:, None, :])[:, None].to(middle.dtype)
+    return head(F.relu(F.conv2d(middle, conv4.weight, conv4.bias)))
+
+
 class GraspNet(nn.Module):
     """Fully convolutional grasp scorer.
 
@@ -62,21 +87,8 @@ class GraspNet(nn.Module):
         and the middle layer's outputs that fall outside the grid are zeroed as the last layer's
         padding would be.
         """
-        conv3, conv4, head = self.body[4], self.body[6], self.body[8]
-        features = F.pad(self.body[:4](images), (2, 2, 2, 2))  # (B, C, G + 4, G + 4)
-        grid = features.shape[-1] - 4
-        offsets = torch.arange(5, device=images.device)
-        r = (rows[:, None] + offsets)[:, :, None]  # padded rows r .. r + 4 = grid rows r-2 .. r+2
-        c = (cols[:, None] + offsets)[:, None, :]
-        batch = torch.arange(len(images), device=images.device)
-        window = features[batch[:, None, None], :, r, c].permute(0, 3, 1, 2)  # (B, C, 5, 5)
-        middle = F.relu(F.conv2d(window, conv3.weight, conv3.bias))  # grid rows r-1 .. r+1
-        near = offsets[:3] - 1
-        inside = ((rows[:, None] + near >= 0) & (rows[:, None] + near < grid))[:, :, None] & \
-                 ((cols[:, None] + near >= 0) & (cols[:, None] + near < grid))[:, None, :]
-        middle = middle * inside[:, None].to(middle.dtype)
-        last = F.relu(F.conv2d(middle, conv4.weight, conv4.bias))  # (B, C, 1, 1)
-        return head(last)[batch, angles, 0, 0]
+        logits = _grid_layers_at(self.body, self.body[:4](images), rows, cols, 1)
+        return logits[torch.arange(len(images), device=images.device), angles, 0, 0]
 
 
 class RotatingGraspNet(nn.Module):
@@ -141,7 +153,6 @@ class RotatingGraspNet(nn.Module):
         outputs around the cell's turned position, from a 6 x 6 window of features. Outputs
         outside the turned map count as zero, as the layers' padding and the read's do.
         """
-        conv3, conv4, head = self.body[4], self.body[6], self.body[8]
         features = self.body[:4](self._turned(images, angles))  # (B, C, S, S)
         size = features.shape[-1]
         crop = self.PAD // STRIDE
@@ -153,27 +164,12 @@ class RotatingGraspNet(nn.Module):
         first = torch.floor(where)
         frac = where - first
         first = first.long()
-        # The window starts 2 cells before the first of the 2 x 2 read cells; clamping keeps
-        # it inside the padded features, and the masks below zero whatever lies off the map.
-        start = first.clamp(-1, size - 1) - 2 + 3
-        offsets = torch.arange(6, device=images.device)
-        batch = torch.arange(len(images), device=images.device)
-        padded = F.pad(features, (3, 3, 3, 3))
-        window = padded[batch[:, None, None], :, (start[:, 1, None] + offsets)[:, :, None],
-                        (start[:, 0, None] + offsets)[:, None, :]].permute(0, 3, 1, 2)
-
-        def on_map(first_cell: torch.Tensor, count: int) -> torch.Tensor:
-            cells = first_cell[:, :, None] + torch.arange(count, device=images.device)
-            return (cells >= 0) & (cells < size)  # (B, 2 axes, count)
-
-        # Rows and columns of the 4 x 4 middle outputs are first - 1 .. first + 2 (as clamped).
+        # Clamping keeps the window inside the padded features; a read cell off the map (or
+        # moved by the clamp) gets weight 0, as grid_sample reads zeros there.
         clamped = first.clamp(-1, size - 1)
-        inside = on_map(clamped - 1, 4)
-        middle = F.relu(F.conv2d(window, conv3.weight, conv3.bias))
-        middle = middle * (inside[:, 1, :, None] & inside[:, 0, None, :])[:, None].to(
-            middle.dtype)
-        last = head(F.relu(F.conv2d(middle, conv4.weight, conv4.bias)))[:, 0]  # (B, 2, 2)
-        read = on_map(first, 2) & (first == clamped)[:, :, None]
+        last = _grid_layers_at(self.body, features, clamped[:, 1], clamped[:, 0], 2)[:, 0]
+        cells = first[:, :, None] + torch.arange(2, device=images.device)  # (B, x / y, 2)
+        read = (cells >= 0) & (cells < size) & (first == clamped)[:, :, None]
         wx = torch.stack([1 - frac[:, 0], frac[:, 0]], -1) * read[:, 0]
         wy = torch.stack([1 - frac[:, 1], frac[:, 1]], -1) * read[:, 1]
         return (last * wy[:, :, None] * wx[:, None, :]).sum(dim=(1, 2))
