@@ -13,6 +13,7 @@ from advgrasp.buffer import ReplayBuffer
 from advgrasp.policy import (
     ANGLES,
     GRASP_NETS,
+    STRIDE,
     SYMMETRIES,
     AdversaryNet,
     augment,
@@ -30,9 +31,18 @@ from gan_core.errors import CheckpointError
 POLICY_FORMAT = "advgrasp.grasp_policy"
 
 
+FINE_SHIFTS = [(down, right) for down in range(STRIDE) for right in range(STRIDE)]
+"""Pixel shifts of the image in the fine search: each moves the grid's cell centres by that
+much, so together they reach every pixel corner."""
+HALF_TURN_VIEWS = [(flip, turns) for flip in (False, True) for turns in (0, 2)]
+"""The fine search's views: mirror or not, half turn or not (quarter turns would swap the
+shifts' directions)."""
+
+
 @dataclass
 class Grasp:
-    """A chosen grasp: cell of the grid, angle bin, world pose and predicted success."""
+    """A chosen grasp: cell of the grid, angle bin, world pose and predicted success (after
+    `GraspPolicy.refine`, cell and angle are those of the grid pick that it refined)."""
 
     cell: int
     angle: int
@@ -111,16 +121,61 @@ class GraspPolicy:
     def _grasp(self, pick: int, predicted: float) -> Grasp:
         cell, angle = divmod(pick, ANGLES)
         row, col = divmod(cell, self.grid)
-        x, y = self.camera.pixel_to_world((row + 0.5) * 4 - 0.5, (col + 0.5) * 4 - 0.5)
+        x, y = self.camera.pixel_to_world(STRIDE * row + 1.5, STRIDE * col + 1.5)
         return Grasp(cell, angle, float(x), float(y), angle * np.pi / ANGLES, predicted)
 
-    def predict(self, observation: np.ndarray, symmetric: bool = True
+    @torch.no_grad()
+    def refine(self, observation: np.ndarray, grasp: Grasp) -> Grasp:
+        """Search the grasp point at pixel resolution, and the angle between bins where the
+        network can score it, around a grid pick's angle.
+
+        The grid's cells are 4 px (1.9 cm) apart and its angles 10 degrees, coarser than the
+        tolerance of a grasp that survives every push (README.md, "Fine search"). The image is
+        shifted by 0 to 3 px down and right, 16 ways, so the cell centres reach every pixel
+        corner; each shift is scored at the grid pick's angle (the rotating network also 5
+        degrees either side, `FINE_ANGLES`) in 4 views (mirror, half turn) averaged, and the
+        best on-object position and angle wins, wherever it is in the image.
+
+        Args:
+            observation: (H, W, 4) RGB-D uint8.
+            grasp: the grid pick, usually `choose(observation, symmetric=True)`.
+        """
+        size, offsets = self.image_size, self.net.FINE_ANGLES
+        shifted = [np.pad(observation, ((down, 0), (right, 0), (0, 0)), mode="edge")[:size, :size]
+                   for down, right in FINE_SHIFTS]
+        views, angles = [], []
+        for image in shifted:
+            for offset in offsets:
+                angle = (grasp.angle + offset) % ANGLES
+                for flip, turns in HALF_TURN_VIEWS:
+                    views.append(np.rot90(image[:, ::-1] if flip else image, turns))
+                    angles.append((-angle) % ANGLES if flip else angle)
+        self.net.eval()
+        logits = self.net.maps_at(to_tensor(np.ascontiguousarray(np.stack(views)), self.device),
+                                  torch.tensor(angles, dtype=torch.float32, device=self.device))
+        probs = torch.sigmoid(logits).cpu().numpy().reshape(
+            len(shifted), len(offsets), len(HALF_TURN_VIEWS), self.grid, self.grid)
+        back = []
+        for v, (flip, turns) in enumerate(HALF_TURN_VIEWS):
+            turned = np.rot90(probs[:, :, v], -turns, axes=(2, 3))
+            back.append(turned[..., ::-1] if flip else turned)
+        masks = np.stack([candidate_mask(image[:, :, 3], self.depth_range_m) for image in shifted])
+        mean = np.where(masks[:, None], np.mean(back, axis=0), -1.0)
+        shift, offset, row, col = np.unravel_index(np.argmax(mean), mean.shape)
+        down, right = FINE_SHIFTS[shift]
+        x, y = self.camera.pixel_to_world(STRIDE * row + 1.5 - down, STRIDE * col + 1.5 - right)
+        theta = (grasp.angle + offsets[offset]) % ANGLES * np.pi / ANGLES
+        return Grasp(grasp.cell, grasp.angle, float(x), float(y), float(theta),
+                     float(mean[shift, offset, row, col]))
+
+    def predict(self, observation: np.ndarray, symmetric: bool = True, fine: bool = True
                 ) -> tuple[float, float, float]:
         """The best grasp (x, y, theta) in metres and radians for an (H, W, 4) RGB-D image.
 
-        By default the scores are averaged over the image's 8 symmetries (see `scores`; the
-        full preset's results in README.md compare it with one view). Training's own
-        exploratory choices use one view.
+        By default the scores are averaged over the image's 8 symmetries (see `scores`), and
+        the grid's best pick is then refined to pixel resolution (see `refine`; the full
+        preset's results in README.md compare both with one view and with the grid alone).
+        Training's own exploratory choices use one view and the grid.
         """
         observation = np.asarray(observation)
         if observation.shape != (self.image_size, self.image_size, 4):
@@ -133,6 +188,8 @@ class GraspPolicy:
                 f"observation dtype {observation.dtype} is not uint8; pass the image as the "
                 "simulator renders it (0-255 colours, depth channel 0-255 over depth_range_m)")
         grasp = self.choose(observation, symmetric=symmetric)
+        if fine:
+            grasp = self.refine(observation, grasp)
         return grasp.x, grasp.y, grasp.theta
 
     def loss(self, buffer: ReplayBuffer, batch_size: int, rng: np.random.Generator):

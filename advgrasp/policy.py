@@ -70,12 +70,21 @@ class GraspNet(nn.Module):
     the probability that a grasp at that cell with angle k * pi / 18 lifts (and keeps) the object.
     """
 
+    FINE_ANGLES = (0.0,)
+    """Angle offsets, in bins, that the fine search (`GraspPolicy.refine`) tries around the
+    grid's best angle: one output per whole bin, so none."""
+
     def __init__(self, in_channels: int = 4, width: int = 32):
         super().__init__()
         self.body = _body(in_channels, width, ANGLES)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.body(images)
+
+    def maps_at(self, images: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+        """(B, H/4, W/4) logits of one whole angle index per image."""
+        return self.forward(images)[torch.arange(len(images), device=images.device),
+                                    angles.long()]
 
     def chosen(self, images: torch.Tensor, angles: torch.Tensor, rows: torch.Tensor,
                cols: torch.Tensor) -> torch.Tensor:
@@ -107,6 +116,9 @@ class RotatingGraspNet(nn.Module):
     """
 
     PAD = 8
+    FINE_ANGLES = (-0.5, 0.0, 0.5)
+    """Angle offsets, in bins, that the fine search (`GraspPolicy.refine`) tries around the
+    grid's best angle: any angle is one turn of the image, so also the 5 degrees either side."""
 
     def __init__(self, in_channels: int = 4, width: int = 32):
         super().__init__()
@@ -137,12 +149,17 @@ class RotatingGraspNet(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         b, c, h, w = images.shape
         angles = torch.arange(ANGLES, device=images.device).repeat(b)
-        maps = self.body(self._turned(images.repeat_interleave(ANGLES, 0), angles))
+        maps = self.maps_at(images.repeat_interleave(ANGLES, 0), angles)
+        return maps.reshape(b, ANGLES, h // STRIDE, w // STRIDE)
+
+    def maps_at(self, images: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+        """(B, H/4, W/4) logits of one angle index per image; fractions of a bin are angles
+        between the bins (0.5: 5 degrees)."""
+        maps = self.body(self._turned(images, angles))
         # Turn each map back: the score of original point p sits at M^T p in the turned map.
         maps = self._resample(maps, self._turns(angles, maps.dtype).transpose(1, 2))
         crop = self.PAD // STRIDE
-        return maps[:, 0, crop:maps.shape[2] - crop, crop:maps.shape[3] - crop].reshape(
-            b, ANGLES, h // STRIDE, w // STRIDE)
+        return maps[:, 0, crop:maps.shape[2] - crop, crop:maps.shape[3] - crop]
 
     def chosen(self, images: torch.Tensor, angles: torch.Tensor, rows: torch.Tensor,
                cols: torch.Tensor) -> torch.Tensor:

@@ -67,7 +67,7 @@ def test_symmetric_scores_are_equivariant_under_turns_and_mirrors():
         np.testing.assert_allclose(to_original(moved, flip, turns), base, atol=1e-5)
 
 
-def test_predict_uses_the_symmetric_scores_by_default():
+def test_predict_without_fine_search_takes_the_symmetric_grid_pick():
     torch.manual_seed(0)
     policy = GraspPolicy()
     image = scene(1)
@@ -75,4 +75,6 @@ def test_predict_uses_the_symmetric_scores_by_default():
     masked = np.where(mask[None], probs, -np.inf)
     k, r, c = np.unravel_index(np.argmax(masked), masked.shape)
     expected = policy._grasp(int((r * policy.grid + c) * ANGLES + k), 0.0)
-    assert policy.predict(image) == (expected.x, expected.y, expected.theta)
+    assert policy.predict(image, fine=False) == (expected.x, expected.y, expected.theta)
+    refined = policy.refine(image, policy.choose(image, symmetric=True))
+    assert policy.predict(image) == (refined.x, refined.y, refined.theta)
