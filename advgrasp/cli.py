@@ -44,18 +44,24 @@ def _load_learned_adversary(run_dir: Path):
 
 
 def evaluate_runs(runs: dict[str, Path], out_dir: Path, scenes: int, title: str,
-                  notes: list[str] | None = None) -> tuple[Path, dict]:
-    """Evaluate the policies of `runs` and the baselines on the same held-out scenes."""
+                  notes: list[str] | None = None, fine: bool = True) -> tuple[Path, dict]:
+    """Evaluate the policies of `runs` and the baselines on the same held-out scenes
+    (`fine`: grasp policies refine their grid picks, `GraspPolicy.predict`)."""
     from advgrasp.agents import GraspPolicy
     from advgrasp.baselines import MODEL, sb3_chooser
     from advgrasp.evaluate import BASELINES, evaluate, policy_chooser
     from advgrasp.report import write_report
 
     choosers = {label: sb3_chooser(run) if (Path(run) / MODEL).exists()
-                else policy_chooser(GraspPolicy.load(run)) for label, run in runs.items()}
+                else policy_chooser(GraspPolicy.load(run), fine) for label, run in runs.items()}
     choosers.update(BASELINES)
+    notes = list(notes or []) + ([""] if notes else []) + [
+        "Grasp policies: the best of the grid's cells and angle bins, scored in 8 views, then "
+        + ("refined to pixel resolution (and, for the rotating network, 5 degree steps) by the "
+           "fine search." if fine else "taken as it is (`--grid-only`: no fine search).")]
     learned = next((a for a in (_load_learned_adversary(r) for r in runs.values()) if a), None)
     evaluation = evaluate(choosers, scenes=scenes, learned=learned)
+    evaluation["fine_search"] = fine
     report = write_report(out_dir, evaluation, runs, title=title, notes=notes)
     return report, evaluation
 
@@ -111,7 +117,7 @@ def cmd_evaluate(args) -> int:
                 if inner else "; pass the folder a training run wrote")
         raise ConfigError(f"{run_dir} is not a run folder (no run.json){hint}")
     report, _ = evaluate_runs({"trained policy": run_dir}, run_dir, args.scenes,
-                              f"advgrasp run {run_dir.name}")
+                              f"advgrasp run {run_dir.name}", fine=not args.grid_only)
     print(f"report: {report}")
     return 0
 
@@ -194,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run", help="run folder with policy.pt")
     evaluate.add_argument("--scenes", type=int, default=150,
                           help="held-out scenes per object set (default 150)")
+    evaluate.add_argument("--grid-only", action="store_true",
+                          help="grasp at the policy's best grid cell and angle bin, without the "
+                          "fine search to pixel resolution (faster; the README compares both)")
     evaluate.set_defaults(func=cmd_evaluate)
 
     demo = sub.add_parser("demo", help="the main job: adversarial and self-supervised "

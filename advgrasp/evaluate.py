@@ -37,9 +37,9 @@ def wilson(k: int, n: int, z: float = 1.96) -> list[float]:
     return [float(max(0.0, centre - half)), float(min(1.0, centre + half))]
 
 
-def policy_chooser(policy: GraspPolicy) -> Chooser:
+def policy_chooser(policy: GraspPolicy, fine: bool = True) -> Chooser:
     def choose(world, observation, rng):
-        return policy.predict(observation)
+        return policy.predict(observation, fine=fine)
     return choose
 
 

@@ -58,6 +58,10 @@ def test_tiny_run_with_the_rotating_network(tmp_path):
     assert policy.kind == "rotating"
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["results"]["random_urdfs"]["trained policy"]["attempts"] == 2
+    assert metrics["fine_search"] is True
+    assert main(["evaluate", str(run), "--scenes", "1", "--grid-only"]) == 0
+    assert json.loads((run / "metrics.json").read_text())["fine_search"] is False
+    assert "no fine search" in (run / "report.md").read_text()
     # Its weights moved from the initial ones, through the rotating network's own loss.
     torch.manual_seed(0)
     initial = GraspPolicy(net="rotating").net.state_dict()
