@@ -33,6 +33,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_env.py
 	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_predict.py
 
 # The main job: adversarial and self-supervised training with one budget, held-out evaluation,
 # report. Resumes where it stopped if interrupted.
