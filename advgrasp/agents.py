@@ -35,8 +35,8 @@ FINE_SHIFTS = [(down, right) for down in range(STRIDE) for right in range(STRIDE
 """Pixel shifts of the image in the fine search: each moves the grid's cell centres by that
 much, so together they reach every pixel corner."""
 HALF_TURN_VIEWS = [(flip, turns) for flip in (False, True) for turns in (0, 2)]
-"""The fine search's views: mirror or not, half turn or not (quarter turns would swap the
-shifts' directions)."""
+"""The fine search's views: mirror or not, half turn or not; 4 of the 8 symmetries at half their
+cost (for the rotating network a quarter turn of the image is one of its own turns)."""
 
 
 @dataclass
