@@ -42,7 +42,7 @@ cost (for the rotating network a quarter turn of the image is one of its own tur
 @dataclass
 class Grasp:
     """A chosen grasp: cell of the grid, angle bin, world pose and predicted success (after
-    `GraspPolicy.refine`, cell and angle are those of the grid pick that it refined)."""
+    `GraspPolicy.refine`: the cell that holds its point and the nearest bin to its angle)."""
 
     cell: int
     angle: int
@@ -78,6 +78,25 @@ class GraspPolicy:
         self.device = torch.device(device)
         self.net = GRASP_NETS[net](4, width).to(self.device)
 
+    def check_observation(self, observation) -> np.ndarray:
+        """`observation` as an (H, W, 4) uint8 array, or an error naming what is wrong."""
+        observation = np.asarray(observation)
+        expected = (self.image_size, self.image_size, 4)
+        if observation.ndim != 3 or observation.shape[2] != 4:
+            raise InvalidActionError(
+                f"observation shape {observation.shape} is not one (H, W, 4) RGB-D image; make "
+                "the world or environment with obs_mode='rgbd' and pass one image, channels last")
+        if observation.shape != expected:
+            raise InvalidActionError(
+                f"observation size {observation.shape[:2]} does not match the policy's "
+                f"{expected[:2]}; render at image_size={self.image_size}, the size it was "
+                "trained at")
+        if observation.dtype != np.uint8:
+            raise InvalidActionError(
+                f"observation dtype {observation.dtype} is not uint8; pass the image as the "
+                "simulator renders it (0-255 colours, depth channel 0-255 over depth_range_m)")
+        return observation
+
     @torch.no_grad()
     def scores(self, observation: np.ndarray, symmetric: bool = False
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -90,6 +109,7 @@ class GraspPolicy:
                 batched forward pass. The network was trained on all 8, so this only removes
                 noise; it costs 8 images' compute instead of one.
         """
+        observation = self.check_observation(observation)
         self.net.eval()
         mask = candidate_mask(observation[:, :, 3], self.depth_range_m)
         if not symmetric:
@@ -140,6 +160,7 @@ class GraspPolicy:
             observation: (H, W, 4) RGB-D uint8.
             grasp: the grid pick, usually `choose(observation, symmetric=True)`.
         """
+        observation = self.check_observation(observation)
         size, offsets = self.image_size, self.net.FINE_ANGLES
         shifted = [np.pad(observation, ((down, 0), (right, 0), (0, 0)), mode="edge")[:size, :size]
                    for down, right in FINE_SHIFTS]
@@ -160,13 +181,21 @@ class GraspPolicy:
             turned = np.rot90(probs[:, :, v], -turns, axes=(2, 3))
             back.append(turned[..., ::-1] if flip else turned)
         masks = np.stack([candidate_mask(image[:, :, 3], self.depth_range_m) for image in shifted])
+        # Shifted cells of the first row or column may sit beyond the image's edge: not there.
+        centres = STRIDE * np.arange(self.grid) + 1.5
+        for mask, (down, right) in zip(masks, FINE_SHIFTS, strict=True):
+            mask &= (centres - down >= 0)[:, None] & (centres - right >= 0)[None, :]
         mean = np.where(masks[:, None], np.mean(back, axis=0), -1.0)
         shift, offset, row, col = np.unravel_index(np.argmax(mean), mean.shape)
         down, right = FINE_SHIFTS[shift]
         x, y = self.camera.pixel_to_world(STRIDE * row + 1.5 - down, STRIDE * col + 1.5 - right)
-        theta = (grasp.angle + offsets[offset]) % ANGLES * np.pi / ANGLES
-        return Grasp(grasp.cell, grasp.angle, float(x), float(y), float(theta),
-                     float(mean[shift, offset, row, col]))
+        angle = (grasp.angle + offsets[offset]) % ANGLES
+        # The grid cell whose 4 x 4 block holds the point (the one below and right of a corner
+        # it shares), and the nearest angle bin: what the grid would call this grasp.
+        near_row, near_col = ((STRIDE * i + 2 - d) // STRIDE
+                              for i, d in ((row, down), (col, right)))
+        return Grasp(int(near_row * self.grid + near_col), int(round(angle)) % ANGLES, float(x),
+                     float(y), float(angle * np.pi / ANGLES), float(mean[shift, offset, row, col]))
 
     def predict(self, observation: np.ndarray, symmetric: bool = True, fine: bool = True
                 ) -> tuple[float, float, float]:
@@ -177,16 +206,7 @@ class GraspPolicy:
         preset's results in README.md compare both with one view and with the grid alone).
         Training's own exploratory choices use one view and the grid.
         """
-        observation = np.asarray(observation)
-        if observation.shape != (self.image_size, self.image_size, 4):
-            raise InvalidActionError(
-                f"observation shape {observation.shape} does not match the policy's "
-                f"({self.image_size}, {self.image_size}, 4) RGB-D input; make the world or "
-                "environment with obs_mode='rgbd'")
-        if observation.dtype != np.uint8:
-            raise InvalidActionError(
-                f"observation dtype {observation.dtype} is not uint8; pass the image as the "
-                "simulator renders it (0-255 colours, depth channel 0-255 over depth_range_m)")
+        observation = self.check_observation(observation)
         grasp = self.choose(observation, symmetric=symmetric)
         if fine:
             grasp = self.refine(observation, grasp)
@@ -221,8 +241,11 @@ class GraspPolicy:
         if path.is_dir():
             path = path / "policy.pt"
         if not path.is_file():
-            raise CheckpointError(f"cannot read grasp policy {path}: file not found; pass a run "
-                                  "folder or its policy.pt")
+            where = (f"the run folder {path.parent} has no policy.pt (its training has not "
+                     "finished a checkpoint yet, or it is a folder of runs)"
+                     if path.parent.is_dir() and path.name == "policy.pt" else "file not found")
+            raise CheckpointError(f"cannot read grasp policy {path}: {where}; pass a run "
+                                  "folder that holds policy.pt, or the file itself")
         try:
             saved = torch.load(path, map_location=device, weights_only=True)
         except Exception as err:

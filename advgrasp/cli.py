@@ -107,6 +107,9 @@ def cmd_evaluate(args) -> int:
     from envs.errors import ConfigError
 
     run_dir = Path(args.run)
+    if not run_dir.exists():
+        raise ConfigError(f"run folder {run_dir} does not exist; pass the folder that "
+                          "`advgrasp train --run-dir` wrote (such as runs/demo/adversarial)")
     if run_dir.is_file():
         run_dir = run_dir.parent
     if args.scenes < 1:
@@ -116,8 +119,10 @@ def cmd_evaluate(args) -> int:
         hint = (f"; it holds the runs {', '.join(str(p) for p in inner)}: pass one of them"
                 if inner else "; pass the folder a training run wrote")
         raise ConfigError(f"{run_dir} is not a run folder (no run.json){hint}")
-    report, _ = evaluate_runs({"trained policy": run_dir}, run_dir, args.scenes,
-                              f"advgrasp run {run_dir.name}", fine=not args.grid_only)
+    report, evaluation = evaluate_runs({"trained policy": run_dir}, run_dir, args.scenes,
+                                       f"advgrasp run {run_dir.name}", fine=not args.grid_only)
+    for set_name in evaluation["results"]:
+        print("\n".join(results_summary(evaluation, set_name)))
     print(f"report: {report}")
     return 0
 
@@ -152,15 +157,21 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def results_summary(evaluation: dict, set_name: str = "random_urdfs") -> list[str]:
+    """One line per policy of one held-out set: grasp and robust success."""
+    lines = [f"held-out {set_name} (test split):"]
+    for name, r in evaluation["results"][set_name].items():
+        robust = ", ".join(f"{a} {v['robust_success']:.1%}" for a, v in r["adversaries"].items())
+        lines.append(f"  {name:<34} grasp {r['grasp_success']:.1%}  robust: {robust}")
+    return lines
+
+
 def demo_summary(evaluation: dict) -> list[str]:
     results = evaluation["results"]["random_urdfs"]
     adv, selfsup = (results["adversarial (learned adversary)"],
                     results["self-supervised (same budget)"])
     random_on = results["random on object"]["grasp_success"]
-    lines = ["held-out random_urdfs (test split):"]
-    for name, r in results.items():
-        robust = ", ".join(f"{a} {v['robust_success']:.1%}" for a, v in r["adversaries"].items())
-        lines.append(f"  {name:<34} grasp {r['grasp_success']:.1%}  robust: {robust}")
+    lines = results_summary(evaluation)
     ratio = adv["grasp_success"] / max(random_on, 1e-9)
     lines.append(f"target: grasp success >= 1.5 x random-on-object: {ratio:.2f} x -> "
                  f"{'MET' if ratio >= 1.5 else 'NOT MET'}")

@@ -9,6 +9,7 @@ from torch import nn
 
 from advgrasp.agents import GraspPolicy
 from advgrasp.policy import ANGLES, GraspNet, RotatingGraspNet, to_tensor
+from envs.errors import InvalidActionError
 
 
 def scene():
@@ -95,5 +96,23 @@ def test_fine_search_keeps_near_the_grid_angle_and_on_the_object(kind):
     row, col = policy.camera.world_to_pixel(fine.x, fine.y)  # a pixel corner
     top, left = int(round(row - 1.5)), int(round(col - 1.5))
     assert image[top:top + 4, left:left + 4, 3].max() > 0  # its 4 x 4 block shows the object
-    assert (fine.cell, fine.angle) == (grid.cell, grid.angle)
+    # Its cell holds its point and its bin is the nearest to its angle.
+    near_row, near_col = divmod(fine.cell, policy.grid)
+    assert 4 * near_row - 0.5 <= row <= 4 * near_row + 3.5
+    assert 4 * near_col - 0.5 <= col <= 4 * near_col + 3.5
+    assert abs((fine.theta / (np.pi / ANGLES) - fine.angle + ANGLES / 2) % ANGLES
+               - ANGLES / 2) <= 0.5 + 1e-9
     assert 0.0 < fine.predicted < 1.0
+
+
+def test_fine_search_and_scores_refuse_a_bad_observation():
+    policy = GraspPolicy(width=8)
+    grid = policy.choose(scene())
+    with pytest.raises(InvalidActionError, match="channels last"):
+        policy.scores(scene()[:, :, :3])
+    with pytest.raises(InvalidActionError, match="image_size=64"):
+        policy.refine(scene()[:32, :32], grid)
+    with pytest.raises(InvalidActionError, match="dtype float64"):
+        policy.choose(scene() / 255.0)
+    with pytest.raises(InvalidActionError, match="dtype float32"):
+        policy.refine(scene().astype(np.float32), grid)

@@ -264,6 +264,10 @@ def test_evaluate_points_at_the_runs_inside_a_folder(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "demo")]) == 2
     assert str(tmp_path / "demo" / "a") in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "demo" / "a"), "--scenes", "0"]) == 2
+    assert main(["evaluate", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere does not exist" in capsys.readouterr().err
+    with pytest.raises(CheckpointError, match="has no policy.pt"):
+        GraspPolicy.load(tmp_path / "demo" / "a")
 
 
 def test_evaluate_names_a_damaged_run_json(tmp_path, capsys):
