@@ -206,8 +206,7 @@ class GraspPolicy:
         preset's results in README.md compare both with one view and with the grid alone).
         Training's own exploratory choices use one view and the grid.
         """
-        observation = self.check_observation(observation)
-        grasp = self.choose(observation, symmetric=symmetric)
+        grasp = self.choose(observation, symmetric=symmetric)  # checks the observation
         if fine:
             grasp = self.refine(observation, grasp)
         return grasp.x, grasp.y, grasp.theta
