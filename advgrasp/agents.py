@@ -18,6 +18,7 @@ from advgrasp.policy import (
     AdversaryNet,
     augment,
     candidate_mask,
+    cells_to_original,
     pose_features,
     symmetric_views,
     to_original,
@@ -164,22 +165,19 @@ class GraspPolicy:
         size, offsets = self.image_size, self.net.FINE_ANGLES
         shifted = [np.pad(observation, ((down, 0), (right, 0), (0, 0)), mode="edge")[:size, :size]
                    for down, right in FINE_SHIFTS]
-        views, angles = [], []
-        for image in shifted:
-            for offset in offsets:
-                angle = (grasp.angle + offset) % ANGLES
-                for flip, turns in HALF_TURN_VIEWS:
-                    views.append(np.rot90(image[:, ::-1] if flip else image, turns))
-                    angles.append((-angle) % ANGLES if flip else angle)
+        # Per shift, per angle offset, the 4 views; a mirror negates the angle it is scored at.
+        views = np.concatenate([np.tile(symmetric_views(image, HALF_TURN_VIEWS),
+                                        (len(offsets), 1, 1, 1)) for image in shifted])
+        angles = [(-angle) % ANGLES if flip else angle
+                  for angle in ((grasp.angle + offset) % ANGLES for offset in offsets)
+                  for flip, _ in HALF_TURN_VIEWS] * len(shifted)
         self.net.eval()
-        logits = self.net.maps_at(to_tensor(np.ascontiguousarray(np.stack(views)), self.device),
+        logits = self.net.maps_at(to_tensor(views, self.device),
                                   torch.tensor(angles, dtype=torch.float32, device=self.device))
         probs = torch.sigmoid(logits).cpu().numpy().reshape(
             len(shifted), len(offsets), len(HALF_TURN_VIEWS), self.grid, self.grid)
-        back = []
-        for v, (flip, turns) in enumerate(HALF_TURN_VIEWS):
-            turned = np.rot90(probs[:, :, v], -turns, axes=(2, 3))
-            back.append(turned[..., ::-1] if flip else turned)
+        back = [cells_to_original(probs[:, :, v], flip, turns)
+                for v, (flip, turns) in enumerate(HALF_TURN_VIEWS)]
         masks = np.stack([candidate_mask(image[:, :, 3], self.depth_range_m) for image in shifted])
         # Shifted cells of the first row or column may sit beyond the image's edge: not there.
         centres = STRIDE * np.arange(self.grid) + 1.5

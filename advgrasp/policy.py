@@ -275,20 +275,25 @@ SYMMETRIES = [(flip, turns) for flip in (False, True) for turns in range(4)]
 counter-clockwise quarter turns."""
 
 
-def symmetric_views(image: np.ndarray) -> np.ndarray:
-    """(8, H, W, C): `image` (H, W, C) under each of `SYMMETRIES`, in that order."""
+def symmetric_views(image: np.ndarray, symmetries=SYMMETRIES) -> np.ndarray:
+    """(N, H, W, C): `image` (H, W, C) under each of `symmetries` (flip, turns), in order."""
     views = []
-    for flip, turns in SYMMETRIES:
+    for flip, turns in symmetries:
         base = image[:, ::-1] if flip else image
         views.append(np.rot90(base, turns, axes=(0, 1)))
     return np.ascontiguousarray(np.stack(views))
+
+
+def cells_to_original(maps: np.ndarray, flip: bool, turns: int) -> np.ndarray:
+    """Maps whose last two axes are a view's (row, col) cells, moved back to the original
+    image's cells (the angles, if any, stay as they are)."""
+    back = np.rot90(maps, -turns, axes=(-2, -1))
+    return back[..., ::-1] if flip else back
 
 
 def to_original(maps: np.ndarray, flip: bool, turns: int) -> np.ndarray:
     """Score maps (18, G, G) of a view made by (flip, turns), moved back to the original
     image's cells and angles (as in `augment`, a quarter turn adds pi / 2 to the angle and a
     mirror negates it)."""
-    back = np.roll(np.rot90(maps, -turns, axes=(1, 2)), -(ANGLES // 2) * turns, axis=0)
-    if flip:
-        back = back[:, :, ::-1][(-np.arange(ANGLES)) % ANGLES]
-    return back
+    back = np.roll(cells_to_original(maps, flip, turns), -(ANGLES // 2) * turns, axis=0)
+    return back[(-np.arange(ANGLES)) % ANGLES] if flip else back
