@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_env.py
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_predict.py
+	$(PY) benchmarks/bench_oracle_search.py
 
 # The main job: adversarial and self-supervised training with one budget, held-out evaluation,
 # report. Resumes where it stopped if interrupted.

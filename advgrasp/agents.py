@@ -309,3 +309,41 @@ class LearnedAdversary:
         target = torch.from_numpy(batch["dropped"]).to(self.device)
         loss = F.binary_cross_entropy_with_logits(chosen, target)
         return loss, {"bce": loss.detach(), "drop_rate": target.mean()}
+
+
+class OracleSearch:
+    """The oracle's verdict for training, reached with few pushes.
+
+    Every allowed push is tried from the held state (and undone), the likeliest to drop first in
+    the learned adversary's ranking, until one drops the object: R_H is 1 when some push drops
+    it, the verdict of the evaluation's oracle (`envs.adversary.OracleAdversary`), which always
+    tries all of them. (Only up to the order of the tries: `GraspWorld.trial_push` restores the
+    held state as PyBullet can, not bit for bit, so a borderline grasp can end either way; 4 of
+    a trained policy's 94 lifts did, `benchmarks/bench_oracle_search.py`.) Each try is a label
+    for the learned adversary, so it learns as the grasper does and its ranking cuts the search
+    short: the first try drops most grasps that can be dropped.
+
+    Args:
+        world: the `GraspWorld` whose held object is pushed.
+        learned: the learned adversary that ranks the pushes.
+    """
+
+    def __init__(self, world, learned: LearnedAdversary):
+        self.world, self.learned = world, learned
+
+    def reset(self, rng: np.random.Generator) -> None:
+        self.learned.reset(rng)
+
+    def search(self, held_state: dict) -> tuple[Perturbation, float, list[tuple[int, float]]]:
+        """(the last push tried, R_H, every try as (push index, dropped) in order)."""
+        order = np.argsort(-self.learned.drop_probabilities(held_state), kind="stable")
+        tries = []
+        for index in order:
+            dropped = float(self.world.trial_push(self.learned.pushes[index]).dropped)
+            tries.append((int(index), dropped))
+            if dropped:
+                break
+        return self.learned.pushes[tries[-1][0]], tries[-1][1], tries
+
+    def act(self, held_state: dict) -> Perturbation:
+        return self.search(held_state)[0]

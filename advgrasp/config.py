@@ -24,7 +24,9 @@ class TrainConfig:
     """Attempts of phase one, trained on R_R alone (self-supervised), before the adversary acts;
     as it starts, phase one's lifts leave the replay buffer (their target ignored the push)."""
     adversary: str = "learned"
-    """Adversary of phase two: none, random, oracle or learned (trained jointly)."""
+    """Adversary of phase two: none, random, oracle or learned (trained jointly). With oracle,
+    R_H is 1 when any allowed push drops the held object; the pushes are tried in the learned
+    adversary's order until one does, and each try trains that adversary."""
     alpha: float = 1.0
     """Weight of the adversary's win, within [0, 1]: target r = R_R - alpha * R_H."""
     seed: int = 0

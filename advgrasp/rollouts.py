@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from advgrasp.agents import Grasp, GraspPolicy, LearnedAdversary
+from advgrasp.agents import Grasp, GraspPolicy, LearnedAdversary, OracleSearch
 from advgrasp.config import TrainConfig
 from envs.adversary import Adversary, make_adversary
 from envs.errors import ConfigError
@@ -64,6 +64,9 @@ def play_attempt(world: GraspWorld, policy: GraspPolicy, adversary: Adversary | 
     r_h, push = 0.0, None
     if outcome.lifted and adversary is not None:
         adversary.reset(rng)
+        if isinstance(adversary, OracleSearch):  # its tries are its verdict: no push after them
+            push, r_h, tries = adversary.search(outcome.held_state)
+            return Attempt(observation, grasp, 1.0, r_h, push, outcome.held_image, tries[:-1])
         push = adversary.act(outcome.held_state)
         pushes = world.config.perturbations.all
         tried = rng.choice(len(pushes), size=min(probes, len(pushes)), replace=False) \
@@ -72,6 +75,15 @@ def play_attempt(world: GraspWorld, policy: GraspPolicy, adversary: Adversary | 
         r_h = float(world.perturb(push).dropped)
         return Attempt(observation, grasp, 1.0, r_h, push, outcome.held_image, probed)
     return Attempt(observation, grasp, float(outcome.lifted), r_h, push, outcome.held_image)
+
+
+def phase_two_adversary(kind: str, world: GraspWorld, learned: LearnedAdversary) -> Adversary:
+    """The adversary that pushes in phase two of training, by `TrainConfig.adversary`."""
+    if kind == "learned":
+        return learned
+    if kind == "oracle":
+        return OracleSearch(world, learned)
+    return make_adversary(kind, world)
 
 
 def attempt_seed(seed: int, attempt: int) -> int:
@@ -92,8 +104,7 @@ class RolloutWorker:
                                   net=c.grasp_net)
         self.learned = LearnedAdversary(wc.perturbations.all, wc.held_image_size,
                                         c.adversary_epsilon)
-        self.adversary = (self.learned if c.adversary == "learned"
-                          else make_adversary(c.adversary, self.world))
+        self.adversary = phase_two_adversary(c.adversary, self.world, self.learned)
         self.probes = c.adversary_probes if c.adversary == "learned" else 0
 
     def ready(self) -> bool:

@@ -25,9 +25,8 @@ from advgrasp import run_folder
 from advgrasp.agents import Grasp, GraspPolicy, LearnedAdversary
 from advgrasp.buffer import ReplayBuffer
 from advgrasp.config import RESUMABLE_CHANGES, TrainConfig
-from advgrasp.rollouts import play_attempt, train_on_ray
+from advgrasp.rollouts import phase_two_adversary, play_attempt, train_on_ray
 from advgrasp.run_folder import check_buffer_memory, run_metadata
-from envs.adversary import make_adversary
 from envs.errors import ConfigError
 from envs.perturbation import Perturbation
 from envs.world import GraspWorld, WorldConfig
@@ -70,8 +69,7 @@ class GraspTrainer:
                                   config.width, net=config.grasp_net)
         pushes = wc.perturbations.all
         self.learned = LearnedAdversary(pushes, wc.held_image_size, config.adversary_epsilon)
-        self.phase_two = (self.learned if config.adversary == "learned"
-                          else make_adversary(config.adversary, self.world))
+        self.phase_two = phase_two_adversary(config.adversary, self.world, self.learned)
         players = [
             Player("grasper", self.policy.net,
                    torch.optim.RMSprop(self.policy.net.parameters(), lr=config.lr)),
@@ -188,7 +186,7 @@ class GraspTrainer:
         """One round of updates for the grasper and, once it has data, the adversary."""
         c = self.config
         losses = {"grasper": lambda: self.policy.loss(self.grasps, c.batch_size, self.rng)}
-        if c.adversary == "learned" and len(self.pushes) >= c.batch_size // 2:
+        if c.adversary in ("learned", "oracle") and len(self.pushes) >= c.batch_size // 2:
             losses["adversary"] = lambda: self.learned.loss(self.pushes, c.batch_size, self.rng)
         start = time.perf_counter()
         metrics = self.trainer.round(losses)

@@ -5,7 +5,7 @@ adversary, push, store) with learning switched off. Training: the same loop with
 learning schedule (one grasper and one adversary update every `update_every` attempts).
 Target (issue: trainer): learning costs under 25 % of the environment-only throughput.
 
-    python benchmarks/bench_train.py --attempts 600 [--grasp-net rotating]
+    python benchmarks/bench_train.py --attempts 600 [--grasp-net rotating] [--adversary oracle]
 """
 
 from __future__ import annotations
@@ -44,11 +44,15 @@ def main() -> None:
     parser.add_argument("--torch-threads", type=int, default=TrainConfig.torch_threads)
     parser.add_argument("--grasp-net", default=TrainConfig.grasp_net,
                         help="grasp network kind: angles or rotating")
+    parser.add_argument("--adversary", default=TrainConfig.adversary,
+                        help="phase two's adversary: learned, or oracle (the oracle search, "
+                        "which trains the learned adversary too)")
     args = parser.parse_args()
-    # Phase two from the start, with the learned adversary, so both players are timed.
+    # Phase two from the start, so both players are timed.
     config = TrainConfig(attempts=10**6, pretrain_attempts=0, warmup_attempts=64,
                          progress=False, eval_scenes=0, update_every=args.update_every,
-                         torch_threads=args.torch_threads, grasp_net=args.grasp_net)
+                         torch_threads=args.torch_threads, grasp_net=args.grasp_net,
+                         adversary=args.adversary)
     try:
         config.validate()
     except ConfigError as err:
@@ -56,7 +60,7 @@ def main() -> None:
     env_only = measure(args.attempts, False, config)
     training = measure(args.attempts, True, config)
     cost = 1 - training / env_only
-    print(f"attempts timed per mode: {args.attempts}; learned adversary in phase two; "
+    print(f"attempts timed per mode: {args.attempts}; {config.adversary} adversary in phase two; "
           f"update every {config.update_every} attempts, batch {config.batch_size}, "
           f"torch threads {config.torch_threads}, grasp network {config.grasp_net}")
     print(f"environment only (trainer loop, no learning): {env_only:6.1f} attempts/s")

@@ -272,7 +272,13 @@ class GraspWorld:
         return PerturbOutcome(not self.holding, perturbation, end - start, self._object_height())
 
     def trial_push(self, perturbation: Perturbation) -> PerturbOutcome:
-        """Apply a push from the held state and put the world back as it was before it."""
+        """Apply a push from the held state and put the world back as it was before it.
+
+        PyBullet's `restoreState` is not bit-exact here (bullet3 issues 2982 and 4387): a push
+        tried after others can move the object slightly differently from the same push tried
+        first, and on a borderline grasp (about 1 push outcome in 100) drop it or not. The same
+        sequence of calls still gives the same results.
+        """
         state = self.sim.save_state()
         try:
             return self.perturb(perturbation)

@@ -276,3 +276,17 @@ def test_evaluate_names_a_damaged_run_json(tmp_path, capsys):
     (run / "run.json").write_text('{"config": {"adv')
     assert main(["evaluate", str(run), "--scenes", "1"]) == 2
     assert f"cannot read {run / 'run.json'}: JSONDecodeError" in capsys.readouterr().err
+
+
+def test_tiny_run_against_the_oracle_trains_the_learned_adversary(tmp_path):
+    runs = {kind: tmp_path / kind for kind in ("oracle", "random")}
+    for kind, run in runs.items():
+        assert main(["train", *TINY, "--adversary", kind, "--eval-scenes", "0",
+                     "--run-dir", str(run)]) == 0
+    _, saved = read_checkpoint(runs["oracle"] / CHECKPOINT, ["grasper", "adversary"])
+    # Every push the oracle search tried was stored for the learned adversary, which trained on
+    # them; with the random adversary it does not train and keeps the same initial weights.
+    assert saved["pushes"]["size"] > 0
+    weights = {kind: torch.load(run / "adversary.pt", weights_only=True)
+               for kind, run in runs.items()}
+    assert any(not torch.equal(weights["oracle"][k], v) for k, v in weights["random"].items())
