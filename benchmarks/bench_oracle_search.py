@@ -37,6 +37,11 @@ def main() -> None:
                         help="run folder: its policy grasps and its adversary ranks the pushes")
     parser.add_argument("--torch-threads", type=int, default=2)
     args = parser.parse_args()
+    if args.scenes < 1:
+        parser.error(f"--scenes {args.scenes}: use at least 1")
+    if args.run is not None and not (args.run / "adversary.pt").is_file():
+        parser.error(f"--run {args.run} has no adversary.pt: pass the folder of a finished "
+                     "training run (advgrasp train --run-dir ...)")
     torch.set_num_threads(args.torch_threads)
     world = GraspWorld(WorldConfig(split="test", obs_mode="rgbd"))
     pushes = world.config.perturbations.all
