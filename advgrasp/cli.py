@@ -36,7 +36,7 @@ def _load_learned_adversary(run_dir: Path):
 
     path = run_dir / "adversary.pt"
     config = read_run_json(run_dir)["config"]
-    if config["adversary"] != "learned" or not path.exists():
+    if config["adversary"] not in ("learned", "oracle") or not path.exists():
         return None
     adversary = LearnedAdversary(PerturbationSet().all)
     adversary.net.load_state_dict(torch.load(path, weights_only=True))
@@ -44,9 +44,11 @@ def _load_learned_adversary(run_dir: Path):
 
 
 def evaluate_runs(runs: dict[str, Path], out_dir: Path, scenes: int, title: str,
-                  notes: list[str] | None = None, fine: bool = True) -> tuple[Path, dict]:
+                  notes: list[str] | None = None, fine: bool = True,
+                  seed: int | None = None) -> tuple[Path, dict]:
     """Evaluate the policies of `runs` and the baselines on the same held-out scenes
-    (`fine`: grasp policies refine their grid picks, `GraspPolicy.predict`)."""
+    (`fine`: grasp policies refine their grid picks, `GraspPolicy.predict`; `seed`: the first
+    scene's seed, default the evaluation's own)."""
     from advgrasp.agents import GraspPolicy
     from advgrasp.baselines import MODEL, sb3_chooser
     from advgrasp.evaluate import BASELINES, evaluate, policy_chooser
@@ -60,7 +62,8 @@ def evaluate_runs(runs: dict[str, Path], out_dir: Path, scenes: int, title: str,
         + ("refined to pixel resolution (and, for the rotating network, 5 degree steps) by the "
            "fine search." if fine else "taken as it is (`--grid-only`: no fine search).")]
     learned = next((a for a in (_load_learned_adversary(r) for r in runs.values()) if a), None)
-    evaluation = evaluate(choosers, scenes=scenes, learned=learned)
+    evaluation = evaluate(choosers, scenes=scenes, learned=learned,
+                          **({} if seed is None else {"seed": seed}))
     evaluation["fine_search"] = fine
     report = write_report(out_dir, evaluation, runs, title=title, notes=notes)
     return report, evaluation
@@ -114,13 +117,16 @@ def cmd_evaluate(args) -> int:
         run_dir = run_dir.parent
     if args.scenes < 1:
         raise ConfigError(f"--scenes {args.scenes} must be at least 1")
+    if args.scene_seed is not None and not 0 <= args.scene_seed < 2**31:
+        raise ConfigError(f"--scene-seed {args.scene_seed} must be within [0, 2**31)")
     if not (run_dir / "run.json").exists():
         inner = sorted(p.parent for p in run_dir.glob("*/run.json"))
         hint = (f"; it holds the runs {', '.join(str(p) for p in inner)}: pass one of them"
                 if inner else "; pass the folder a training run wrote")
         raise ConfigError(f"{run_dir} is not a run folder (no run.json){hint}")
     report, evaluation = evaluate_runs({"trained policy": run_dir}, run_dir, args.scenes,
-                                       f"advgrasp run {run_dir.name}", fine=not args.grid_only)
+                                       f"advgrasp run {run_dir.name}", fine=not args.grid_only,
+                                       seed=args.scene_seed)
     for set_name in evaluation["results"]:
         print("\n".join(results_summary(evaluation, set_name)))
     print(f"report: {report}")
@@ -214,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--grid-only", action="store_true",
                           help="grasp at the policy's best grid cell and angle bin, without the "
                           "fine search to pixel resolution (faster; the README compares both)")
+    evaluate.add_argument("--scene-seed", type=int, default=None,
+                          help="seed of the first held-out scene (default 7000000, the scenes "
+                          "every report uses); another value gives fresh scenes of the same "
+                          "held-out objects, such as 7100000")
     evaluate.set_defaults(func=cmd_evaluate)
 
     demo = sub.add_parser("demo", help="the main job: adversarial and self-supervised "

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from advgrasp.agents import GraspPolicy, LearnedAdversary, OracleSearch
+from advgrasp.cli import read_run_json
 from advgrasp.evaluate import geometric, policy_chooser
 from envs.adversary import OracleAdversary
 from envs.world import GraspWorld, WorldConfig
@@ -42,6 +43,12 @@ def main() -> None:
     if args.run is not None and not (args.run / "adversary.pt").is_file():
         parser.error(f"--run {args.run} has no adversary.pt: pass the folder of a finished "
                      "training run (advgrasp train --run-dir ...)")
+    if args.run is not None:
+        trained_against = read_run_json(args.run)["config"]["adversary"]
+        if trained_against not in ("learned", "oracle"):
+            parser.error(f"--run {args.run} trained against the {trained_against} adversary, "
+                         "so its learned adversary never learned: pass a run trained with "
+                         "--adversary learned or oracle")
     torch.set_num_threads(args.torch_threads)
     world = GraspWorld(WorldConfig(split="test", obs_mode="rgbd"))
     pushes = world.config.perturbations.all

@@ -290,3 +290,8 @@ def test_tiny_run_against_the_oracle_trains_the_learned_adversary(tmp_path):
     weights = {kind: torch.load(run / "adversary.pt", weights_only=True)
                for kind, run in runs.items()}
     assert any(not torch.equal(weights["oracle"][k], v) for k, v in weights["random"].items())
+    # So its evaluation faces it too, here on fresh scenes of the held-out objects.
+    assert main(["evaluate", str(runs["oracle"]), "--scenes", "1", "--scene-seed", "7100000"]) == 0
+    metrics = json.loads((runs["oracle"] / "metrics.json").read_text())
+    assert "learned" in metrics["results"]["random_urdfs"]["trained policy"]["adversaries"]
+    assert "seeds from 7100000" in (runs["oracle"] / "report.md").read_text()
