@@ -32,11 +32,12 @@ def _load_learned_adversary(run_dir: Path):
     import torch
 
     from advgrasp.agents import LearnedAdversary
+    from advgrasp.config import TRAINS_LEARNED
     from envs.perturbation import PerturbationSet
 
     path = run_dir / "adversary.pt"
     config = read_run_json(run_dir)["config"]
-    if config["adversary"] not in ("learned", "oracle") or not path.exists():
+    if config["adversary"] not in TRAINS_LEARNED or not path.exists():
         return None
     adversary = LearnedAdversary(PerturbationSet().all)
     adversary.net.load_state_dict(torch.load(path, weights_only=True))

@@ -11,6 +11,9 @@ from dataclasses import dataclass, fields
 from envs.errors import ConfigError
 
 ADVERSARIES = ("none", "random", "oracle", "learned")
+TRAINS_LEARNED = ("learned", "oracle")
+"""Phase-two adversaries under which the learned adversary trains (the oracle's search tries
+pushes in its order and teaches it with every try)."""
 GRASP_NET_KINDS = ("angles", "rotating")
 
 

@@ -24,7 +24,7 @@ import torch
 from advgrasp import run_folder
 from advgrasp.agents import Grasp, GraspPolicy, LearnedAdversary
 from advgrasp.buffer import ReplayBuffer
-from advgrasp.config import RESUMABLE_CHANGES, TrainConfig
+from advgrasp.config import RESUMABLE_CHANGES, TRAINS_LEARNED, TrainConfig
 from advgrasp.rollouts import phase_two_adversary, play_attempt, train_on_ray
 from advgrasp.run_folder import check_buffer_memory, run_metadata
 from envs.errors import ConfigError
@@ -186,7 +186,7 @@ class GraspTrainer:
         """One round of updates for the grasper and, once it has data, the adversary."""
         c = self.config
         losses = {"grasper": lambda: self.policy.loss(self.grasps, c.batch_size, self.rng)}
-        if c.adversary in ("learned", "oracle") and len(self.pushes) >= c.batch_size // 2:
+        if c.adversary in TRAINS_LEARNED and len(self.pushes) >= c.batch_size // 2:
             losses["adversary"] = lambda: self.learned.loss(self.pushes, c.batch_size, self.rng)
         start = time.perf_counter()
         metrics = self.trainer.round(losses)

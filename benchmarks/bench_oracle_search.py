@@ -24,6 +24,7 @@ import torch
 
 from advgrasp.agents import GraspPolicy, LearnedAdversary, OracleSearch
 from advgrasp.cli import read_run_json
+from advgrasp.config import TRAINS_LEARNED
 from advgrasp.evaluate import geometric, policy_chooser
 from envs.adversary import OracleAdversary
 from envs.world import GraspWorld, WorldConfig
@@ -45,7 +46,7 @@ def main() -> None:
                      "training run (advgrasp train --run-dir ...)")
     if args.run is not None:
         trained_against = read_run_json(args.run)["config"]["adversary"]
-        if trained_against not in ("learned", "oracle"):
+        if trained_against not in TRAINS_LEARNED:
             parser.error(f"--run {args.run} trained against the {trained_against} adversary, "
                          "so its learned adversary never learned: pass a run trained with "
                          "--adversary learned or oracle")
