@@ -28,7 +28,9 @@ def read_run_json(run_dir: Path) -> dict:
     return saved
 
 
-def _load_learned_adversary(run_dir: Path):
+def load_learned_adversary(run_dir: Path):
+    """The run's trained learned adversary (`adversary.pt`), or None when the run has none or
+    trained against an adversary under which it does not learn."""
     import torch
 
     from advgrasp.agents import LearnedAdversary
@@ -62,7 +64,7 @@ def evaluate_runs(runs: dict[str, Path], out_dir: Path, scenes: int, title: str,
         "Grasp policies: the best of the grid's cells and angle bins, scored in 8 views, then "
         + ("refined to pixel resolution (and, for the rotating network, 5 degree steps) by the "
            "fine search." if fine else "taken as it is (`--grid-only`: no fine search).")]
-    learned = next((a for a in (_load_learned_adversary(r) for r in runs.values()) if a), None)
+    learned = next((a for a in (load_learned_adversary(r) for r in runs.values()) if a), None)
     evaluation = evaluate(choosers, scenes=scenes, learned=learned,
                           **({} if seed is None else {"seed": seed}))
     evaluation["fine_search"] = fine

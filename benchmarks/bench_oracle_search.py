@@ -23,8 +23,7 @@ import numpy as np
 import torch
 
 from advgrasp.agents import GraspPolicy, LearnedAdversary, OracleSearch
-from advgrasp.cli import read_run_json
-from advgrasp.config import TRAINS_LEARNED
+from advgrasp.cli import load_learned_adversary
 from advgrasp.evaluate import geometric, policy_chooser
 from envs.adversary import OracleAdversary
 from envs.world import GraspWorld, WorldConfig
@@ -41,23 +40,23 @@ def main() -> None:
     args = parser.parse_args()
     if args.scenes < 1:
         parser.error(f"--scenes {args.scenes}: use at least 1")
-    if args.run is not None and not (args.run / "adversary.pt").is_file():
-        parser.error(f"--run {args.run} has no adversary.pt: pass the folder of a finished "
-                     "training run (advgrasp train --run-dir ...)")
+    learned = None
     if args.run is not None:
-        trained_against = read_run_json(args.run)["config"]["adversary"]
-        if trained_against not in TRAINS_LEARNED:
-            parser.error(f"--run {args.run} trained against the {trained_against} adversary, "
-                         "so its learned adversary never learned: pass a run trained with "
+        if not (args.run / "adversary.pt").is_file():
+            parser.error(f"--run {args.run} has no adversary.pt: pass the folder of a finished "
+                         "training run (advgrasp train --run-dir ...)")
+        learned = load_learned_adversary(args.run)
+        if learned is None:
+            parser.error(f"--run {args.run} trained against an adversary under which its "
+                         "learned adversary never learned: pass a run trained with "
                          "--adversary learned or oracle")
     torch.set_num_threads(args.torch_threads)
     world = GraspWorld(WorldConfig(split="test", obs_mode="rgbd"))
     pushes = world.config.perturbations.all
-    learned = LearnedAdversary(pushes, world.config.held_image_size)
+    learned = learned or LearnedAdversary(pushes, world.config.held_image_size)
     choose = geometric
     if args.run is not None:
         choose = policy_chooser(GraspPolicy.load(args.run))
-        learned.net.load_state_dict(torch.load(args.run / "adversary.pt", weights_only=True))
     search, oracle = OracleSearch(world, learned), OracleAdversary(world)
     seconds = {"oracle": 0.0, "search": 0.0}
     tries, agree, dropped = [], 0, 0
